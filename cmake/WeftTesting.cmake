@@ -1,0 +1,17 @@
+# weft_add_test(<name> SOURCES <files...> [LIBS <targets...>] LABELS <labels...>
+#               [TIMEOUT <s>] [PROPERTIES <ctest properties...>])
+# One GoogleTest executable registered with ctest under the given labels
+# (unit, property, explore, stress, bench-smoke). Tests are discovered at
+# build time so each TEST shows up in ctest on its own.
+function(weft_add_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE weft::weft GTest::gtest GTest::gtest_main ${T_LIBS})
+  weft_set_warnings(${name})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${name}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} ${T_PROPERTIES})
+endfunction()

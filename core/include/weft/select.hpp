@@ -1,0 +1,194 @@
+// weft::select — Go's select statement.
+//
+//   std::size_t i = weft::select(
+//       weft::on_recv(ch, [](std::optional<int> v) { ... }),  // v empty: ch closed
+//       weft::on_send(out, 7, [] { ... }),
+//       weft::on_recv(weft::after(100ms)),                     // handler optional
+//       weft::on_default([] { ... }));                         // never blocks
+//
+// Blocks until a case can proceed; if several can, picks one uniformly at
+// random. Cases on nil channels are never chosen. With on_default, returns at
+// once when no case is ready. Returns the chosen case's position in the
+// argument list; its handler runs after the select has completed (it may
+// block, even select again). A send case on a closed channel that is chosen
+// throws panic_error("send on closed channel"). Waiters left on the other
+// channels are removed before select returns.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <source_location>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "weft/chan.hpp"
+
+namespace weft {
+
+namespace detail {
+struct no_handler {};
+
+template <class T, class F>
+struct recv_case {
+  chan_core* c;
+  F fn;
+  recv_slot<T> slot;
+  std::source_location loc;
+};
+template <class T, class F>
+struct send_case {
+  chan_core* c;
+  T value;
+  F fn;
+  std::source_location loc;
+};
+template <class F>
+struct default_case {
+  F fn;
+};
+
+template <class C>
+struct case_traits {
+  static constexpr bool is_default = false;
+};
+template <class F>
+struct case_traits<default_case<F>> {
+  static constexpr bool is_default = true;
+};
+}  // namespace detail
+
+template <class T>
+auto on_recv(const recv_chan<T>& ch, const std::source_location& loc = std::source_location::current()) {
+  return detail::recv_case<T, detail::no_handler>{ch.core(), {}, {}, loc};
+}
+template <class T, class F>
+auto on_recv(const recv_chan<T>& ch, F&& fn,
+             const std::source_location& loc = std::source_location::current()) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&, std::optional<T>>,
+                "on_recv handler must accept std::optional<T> (empty when the channel is closed)");
+  return detail::recv_case<T, std::decay_t<F>>{ch.core(), std::forward<F>(fn), {}, loc};
+}
+template <class T>
+auto on_recv(const chan<T>& ch, const std::source_location& loc = std::source_location::current()) {
+  return on_recv(recv_chan<T>(ch), loc);
+}
+template <class T, class F>
+auto on_recv(const chan<T>& ch, F&& fn, const std::source_location& loc = std::source_location::current()) {
+  return on_recv(recv_chan<T>(ch), std::forward<F>(fn), loc);
+}
+
+template <class T, class V>
+auto on_send(const send_chan<T>& ch, V&& v, const std::source_location& loc = std::source_location::current()) {
+  return detail::send_case<T, detail::no_handler>{ch.core(), T(std::forward<V>(v)), {}, loc};
+}
+template <class T, class V, class F>
+auto on_send(const send_chan<T>& ch, V&& v, F&& fn,
+             const std::source_location& loc = std::source_location::current()) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&>, "on_send handler takes no arguments");
+  return detail::send_case<T, std::decay_t<F>>{ch.core(), T(std::forward<V>(v)), std::forward<F>(fn), loc};
+}
+template <class T, class V>
+auto on_send(const chan<T>& ch, V&& v, const std::source_location& loc = std::source_location::current()) {
+  return on_send(send_chan<T>(ch), std::forward<V>(v), loc);
+}
+template <class T, class V, class F>
+auto on_send(const chan<T>& ch, V&& v, F&& fn, const std::source_location& loc = std::source_location::current()) {
+  return on_send(send_chan<T>(ch), std::forward<V>(v), std::forward<F>(fn), loc);
+}
+
+inline auto on_default() { return detail::default_case<detail::no_handler>{}; }
+template <class F>
+auto on_default(F&& fn) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&>, "on_default handler takes no arguments");
+  return detail::default_case<std::decay_t<F>>{std::forward<F>(fn)};
+}
+
+namespace detail {
+
+template <class T, class F>
+void fill(select_case& sc, recv_case<T, F>& c) {
+  sc = select_case{c.c, c.slot.ptr(), false, false};
+}
+template <class T, class F>
+void fill(select_case& sc, send_case<T, F>& c) {
+  sc = select_case{c.c, &c.value, true, false};
+}
+
+template <class T, class F>
+void finish(recv_case<T, F>& c, const select_case& sc) {
+  std::optional<T> v;
+  if (sc.recv_ok) v = c.slot.take();
+  if constexpr (!std::is_same_v<F, no_handler>) c.fn(std::move(v));
+}
+template <class T, class F>
+void finish(send_case<T, F>& c, const select_case&) {
+  if constexpr (!std::is_same_v<F, no_handler>) c.fn();
+}
+template <class F>
+void finish_default(default_case<F>& c) {
+  if constexpr (!std::is_same_v<F, no_handler>) c.fn();
+}
+
+template <class C>
+const std::source_location* location_of(const C& c) {
+  if constexpr (case_traits<C>::is_default)
+    return nullptr;
+  else
+    return &c.loc;
+}
+
+}  // namespace detail
+
+template <class... Cases>
+std::size_t select(Cases&&... cases_in) {
+  constexpr std::size_t total = sizeof...(Cases);
+  constexpr std::size_t ndefault = (std::size_t{0} + ... + (detail::case_traits<std::decay_t<Cases>>::is_default ? 1 : 0));
+  static_assert(ndefault <= 1, "weft::select: at most one on_default case");
+  constexpr std::size_t nchan = total - ndefault;
+
+  std::tuple<Cases&...> cases(cases_in...);
+  detail::select_case scs[nchan == 0 ? 1 : nchan];
+  std::size_t chan_pos[nchan == 0 ? 1 : nchan];  // argument position of each channel case
+  std::size_t default_pos = total;
+  std::source_location where = std::source_location::current();
+  bool have_where = false;
+  {
+    std::size_t k = 0, pos = 0;
+    auto add = [&](auto& c) {
+      using C = std::decay_t<decltype(c)>;
+      if constexpr (detail::case_traits<C>::is_default) {
+        default_pos = pos;
+      } else {
+        detail::fill(scs[k], c);
+        chan_pos[k] = pos;
+        if (!have_where) {
+          where = *detail::location_of(c);
+          have_where = true;
+        }
+        ++k;
+      }
+      ++pos;
+    };
+    std::apply([&](auto&... c) { (add(c), ...); }, cases);
+  }
+  std::size_t chosen = detail::select_run(scs, nchan, ndefault == 1, where);
+  const std::size_t arg = chosen == nchan ? default_pos : chan_pos[chosen];
+  {
+    std::size_t k = 0, pos = 0;
+    auto run = [&](auto& c) {
+      using C = std::decay_t<decltype(c)>;
+      if constexpr (detail::case_traits<C>::is_default) {
+        if (pos == arg) detail::finish_default(c);
+      } else {
+        if (pos == arg) detail::finish(c, scs[k]);
+        ++k;
+      }
+      ++pos;
+    };
+    std::apply([&](auto&... c) { (run(c), ...); }, cases);
+  }
+  return arg;
+}
+
+}  // namespace weft

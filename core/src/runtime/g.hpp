@@ -1,0 +1,72 @@
+// struct g — a goroutine, shared by both schedulers.
+//
+// A g owns a context and a stack for its whole life and is reused for many
+// goroutines (Go's gfree list): spawning takes a dead g, gives it a body and
+// makes it runnable, so the common spawn allocates nothing and touches no new
+// stack page.
+//
+// Lifecycle: idle (in a free list) -> runnable -> running -> {waiting ->
+// runnable -> running}* -> dead -> idle. Only the g itself moves running ->
+// waiting/dead; only ready() moves waiting -> runnable, once per park.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <source_location>
+
+#include "runtime/context.hpp"
+#include "weft/detail/kernel.hpp"
+#include "weft/detail/task.hpp"
+
+namespace weft::detail {
+
+class scheduler;
+
+enum class gstatus : std::uint8_t { idle, runnable, running, waiting, dead };
+
+struct g {
+  context ctx;
+  stack stk;
+  scheduler* sched = nullptr;
+
+  // This incarnation.
+  std::uint64_t id = 0;
+  std::uint64_t parent_id = 0;
+  std::source_location created_at{};
+  task fn;
+  bool is_main = false;
+  bool started = false;  // its body has begun (teardown unwinds it) or not (just dropped)
+
+  // Set by the g itself just before it parks; read by dumps and checkers.
+  std::atomic<gstatus> status{gstatus::idle};
+  wait_reason reason = wait_reason::none;
+  const void* wait_obj = nullptr;
+  std::source_location blocked_at{};
+
+  // Forced unwinding: when set, the g's next park/interleaving point throws
+  // forced_unwind so that its destructors run before the g is reclaimed.
+  bool unwind_requested = false;
+  bool abandoned = false;  // could not be unwound (blocked again in a destructor)
+
+#if WEFT_TSAN
+  void* spawn_token = nullptr;  // fresh per incarnation: see kernel.cpp's spawn edge
+#endif
+
+  // Scheduler-private.
+  g* link = nullptr;      // run queue / free list
+  g* all_next = nullptr;  // every g the scheduler ever made
+  void* sched_data = nullptr;
+  std::int32_t last_worker = -1;
+};
+
+// Thrown at a parked or yielding goroutine whose scheduler is tearing down, so
+// its stack unwinds and its destructors run. Deliberately not a std::exception:
+// `catch (const std::exception&)` lets it through. A `catch (...)` that
+// swallows it leaves the goroutine running; the scheduler then abandons it.
+struct forced_unwind {};
+
+// The goroutine running on this thread (the schedulers keep it current).
+g* current_g() noexcept;
+void set_current_g(g*) noexcept;
+
+}  // namespace weft::detail

@@ -1,0 +1,852 @@
+#include "runtime/real_scheduler.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <random>
+
+#include "runtime/fatal.hpp"
+#include "weft/panic.hpp"
+
+namespace weft::detail {
+
+struct blocking_job {
+  g* gp;
+  task fn;
+  std::exception_ptr error;
+  real_scheduler* sched;
+};
+
+struct alignas(64) real_scheduler::worker {
+  real_scheduler* s = nullptr;
+  int index = 0;
+  context g0;
+  switch_record rec;
+
+  // Local run queue (see real_scheduler.hpp). head is written by thieves too.
+  alignas(64) std::atomic<std::uint32_t> head{0};
+  alignas(64) std::atomic<std::uint32_t> tail{0};
+  std::atomic<g*> runnext{nullptr};
+  std::atomic<g*> ring[ring_size] = {};
+  // Bumped at every schedule; a thief takes runnext only from a worker whose
+  // tick has not moved for a while (its goroutine is running long).
+  std::atomic<std::uint64_t> schedtick{0};
+
+  // Owner only.
+  std::uint64_t rng = 0;
+  bool spinning = false;
+  g* gfree = nullptr;
+  int ngfree = 0;
+
+  // Idle: wake_word is 0 while asleep; 1 = claimed by wakep (spinning, already
+  // off the idle list); 2 = just look again.
+  std::atomic<std::uint32_t> wake_word{0};
+  bool idle = false;  // guarded by idle_lock_
+  std::thread thread;
+
+  std::uint32_t next_random() noexcept {
+    // xorshift64*: fast, and good enough for victim choice and select.
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return static_cast<std::uint32_t>((rng * 0x2545F4914F6CDD1Dull) >> 32);
+  }
+};
+
+namespace {
+
+thread_local void* tls_worker __attribute__((tls_model("initial-exec"))) = nullptr;
+
+WEFT_NOINLINE void* get_tls_worker() noexcept { return tls_worker; }
+WEFT_NOINLINE void set_tls_worker(void* w) noexcept { tls_worker = w; }
+
+constexpr std::int64_t no_timer = INT64_MAX;
+constexpr auto spin_duration = std::chrono::microseconds(50);
+// An idle worker with busy peers wakes this often to rescue a goroutine left in
+// the runnext slot of a worker whose goroutine runs long (no preemption here).
+constexpr std::int64_t rescue_interval_ns = 2'000'000;
+
+std::int64_t mono_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+real_scheduler::worker* real_scheduler::this_worker() const noexcept {
+  auto* w = static_cast<worker*>(get_tls_worker());
+  return (w != nullptr && w->s == this) ? w : nullptr;
+}
+
+real_scheduler::real_scheduler(const real_options& opt)
+    : scheduler(opt.stack_size, /*controlled=*/false),
+      nprocs_(opt.procs != 0 ? opt.procs : std::max(1u, std::thread::hardware_concurrency())),
+      report_leaks_(opt.report_leaks),
+      next_timer_ns_(no_timer) {
+  std::random_device rd;
+  for (unsigned i = 0; i < nprocs_; ++i) {
+    auto w = std::make_unique<worker>();
+    w->s = this;
+    w->index = static_cast<int>(i);
+    w->rng = (static_cast<std::uint64_t>(rd()) << 32 | rd()) | 1;
+    workers_.push_back(std::move(w));
+  }
+  idle_.reserve(nprocs_);
+}
+
+real_scheduler::~real_scheduler() = default;
+
+// ---------------------------------------------------------------- run queues
+
+void real_scheduler::runq_put(worker* w, g* gp, bool next) noexcept {
+  if (next) {
+    g* old = w->runnext.exchange(gp, std::memory_order_acq_rel);
+    if (old == nullptr) return;
+    gp = old;  // the previous runnext goes to the tail
+  }
+  for (;;) {
+    std::uint32_t h = w->head.load(std::memory_order_acquire);
+    std::uint32_t t = w->tail.load(std::memory_order_relaxed);
+    if (t - h < ring_size) {
+      w->ring[t % ring_size].store(gp, std::memory_order_relaxed);
+      w->tail.store(t + 1, std::memory_order_release);
+      return;
+    }
+    if (runq_put_slow(w, gp, h, t)) return;
+  }
+}
+
+// The ring is full: move half of it, plus gp, to the global queue.
+bool real_scheduler::runq_put_slow(worker* w, g* gp, std::uint32_t h, std::uint32_t t) noexcept {
+  std::uint32_t n = (t - h) / 2;
+  g* batch[ring_size / 2 + 1];
+  for (std::uint32_t i = 0; i < n; ++i) batch[i] = w->ring[(h + i) % ring_size].load(std::memory_order_relaxed);
+  if (!w->head.compare_exchange_strong(h, h + n, std::memory_order_acq_rel)) return false;
+  batch[n] = gp;
+  for (std::uint32_t i = 0; i < n; ++i) batch[i]->link = batch[i + 1];
+  global_put_batch(batch[0], batch[n], n + 1);
+  return true;
+}
+
+g* real_scheduler::runq_get(worker* w) noexcept {
+  g* nx = w->runnext.load(std::memory_order_relaxed);
+  if (nx != nullptr && w->runnext.compare_exchange_strong(nx, nullptr, std::memory_order_acquire))
+    return nx;
+  for (;;) {
+    std::uint32_t h = w->head.load(std::memory_order_acquire);
+    std::uint32_t t = w->tail.load(std::memory_order_relaxed);
+    if (t == h) return nullptr;
+    g* gp = w->ring[h % ring_size].load(std::memory_order_relaxed);
+    if (w->head.compare_exchange_weak(h, h + 1, std::memory_order_release)) return gp;
+  }
+}
+
+std::uint32_t real_scheduler::runq_grab(worker* v, g** batch, bool steal_next) noexcept {
+  for (;;) {
+    std::uint32_t h = v->head.load(std::memory_order_acquire);
+    std::uint32_t t = v->tail.load(std::memory_order_acquire);
+    std::uint32_t n = t - h;
+    n -= n / 2;
+    if (n == 0) {
+      if (steal_next) {
+        g* nx = v->runnext.load(std::memory_order_acquire);
+        if (nx != nullptr &&
+            v->runnext.compare_exchange_strong(nx, nullptr, std::memory_order_acq_rel)) {
+          batch[0] = nx;
+          return 1;
+        }
+      }
+      return 0;
+    }
+    if (n > ring_size / 2) continue;  // h and t read at different times; retry
+    for (std::uint32_t i = 0; i < n; ++i) batch[i] = v->ring[(h + i) % ring_size].load(std::memory_order_relaxed);
+    if (v->head.compare_exchange_strong(h, h + n, std::memory_order_acq_rel)) return n;
+  }
+}
+
+g* real_scheduler::runq_steal(worker* w, worker* v, bool steal_next) noexcept {
+  g* batch[ring_size / 2];
+  std::uint32_t n = runq_grab(v, batch, steal_next);
+  if (n == 0) return nullptr;
+  for (std::uint32_t i = 0; i + 1 < n; ++i) runq_put(w, batch[i], false);
+  return batch[n - 1];
+}
+
+bool real_scheduler::runq_empty(const worker* w) const noexcept {
+  return w->head.load(std::memory_order_acquire) == w->tail.load(std::memory_order_acquire) &&
+         w->runnext.load(std::memory_order_acquire) == nullptr;
+}
+
+void real_scheduler::global_put(g* gp) noexcept {
+  gp->link = nullptr;
+  global_put_batch(gp, gp, 1);
+}
+
+void real_scheduler::global_put_batch(g* first, g* last, std::uint32_t n) noexcept {
+  last->link = nullptr;
+  lock_guard l(global_lock_);
+  if (global_tail_ != nullptr)
+    global_tail_->link = first;
+  else
+    global_head_ = first;
+  global_tail_ = last;
+  global_size_.fetch_add(n, std::memory_order_seq_cst);
+}
+
+g* real_scheduler::global_get(worker* w, std::uint32_t max) noexcept {
+  if (global_size_.load(std::memory_order_relaxed) == 0) return nullptr;
+  lock_guard l(global_lock_);
+  std::uint32_t size = global_size_.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  std::uint32_t n = std::min(size, size / nprocs_ + 1);
+  if (max != 0) n = std::min(n, max);
+  n = std::min(n, ring_size / 2);
+  global_size_.fetch_sub(n, std::memory_order_relaxed);
+  g* gp = global_head_;
+  global_head_ = gp->link;
+  for (std::uint32_t i = 1; i < n; ++i) {
+    g* more = global_head_;
+    global_head_ = more->link;
+    runq_put(w, more, false);
+  }
+  if (global_head_ == nullptr) global_tail_ = nullptr;
+  gp->link = nullptr;
+  return gp;
+}
+
+// ---------------------------------------------------------------- idle workers
+
+void real_scheduler::wakep() noexcept {
+  if (npidle_.load(std::memory_order_seq_cst) == 0) return;
+  if (nmspinning_.load(std::memory_order_seq_cst) != 0) return;
+  int expected = 0;
+  if (!nmspinning_.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) return;
+  worker* v = nullptr;
+  {
+    lock_guard l(idle_lock_);
+    if (!idle_.empty()) {
+      v = idle_.back();
+      idle_.pop_back();
+      v->idle = false;
+      npidle_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+  if (v == nullptr) {
+    nmspinning_.fetch_sub(1, std::memory_order_seq_cst);
+    return;
+  }
+  v->spinning = true;  // published by the release below
+  v->wake_word.store(1, std::memory_order_release);
+  futex_wake(&v->wake_word, 1);
+}
+
+// Leave the idle list after waking on our own (timeout or a "look again").
+void real_scheduler::unidle(worker* w) noexcept {
+  {
+    lock_guard l(idle_lock_);
+    if (w->idle) {
+      for (auto it = idle_.begin(); it != idle_.end(); ++it)
+        if (*it == w) {
+          idle_.erase(it);
+          break;
+        }
+      w->idle = false;
+      npidle_.fetch_sub(1, std::memory_order_seq_cst);
+      return;
+    }
+  }
+  // wakep took us off the list concurrently and is about to signal: its claim
+  // (and the spinning role) is ours.
+  while (w->wake_word.load(std::memory_order_acquire) != 1) cpu_relax();
+  w->wake_word.store(0, std::memory_order_relaxed);
+}
+
+void real_scheduler::wake_all() noexcept {
+  for (auto& w : workers_) {
+    std::uint32_t z = 0;
+    w->wake_word.compare_exchange_strong(z, 2, std::memory_order_acq_rel);
+    futex_wake(&w->wake_word, 1);
+  }
+}
+
+bool real_scheduler::any_work_visible(const worker* w) const noexcept {
+  if (global_size_.load(std::memory_order_seq_cst) != 0) return true;
+  for (auto& v : workers_)
+    if (!runq_empty(v.get())) return true;
+  return timers_due();
+}
+
+void real_scheduler::sleep(worker* w) {
+  // One idle worker at a time sleeps with a timeout: for the next timer, or to
+  // rescue a runnext goroutine stuck behind a long-running one.
+  worker* expected = nullptr;
+  bool timed = timed_sleeper_.compare_exchange_strong(expected, w, std::memory_order_seq_cst);
+  struct timespec ts {};
+  struct timespec* timeout = nullptr;
+  if (timed) {
+    std::int64_t wait_ns = -1;
+    std::int64_t nt = next_timer_ns_.load(std::memory_order_seq_cst);
+    if (nt != no_timer) wait_ns = std::max<std::int64_t>(0, nt - mono_ns());
+    if (npidle_.load(std::memory_order_relaxed) < static_cast<int>(nprocs_) &&
+        (wait_ns < 0 || wait_ns > rescue_interval_ns))
+      wait_ns = rescue_interval_ns;
+    if (wait_ns >= 0) {
+      ts.tv_sec = wait_ns / 1'000'000'000;
+      ts.tv_nsec = wait_ns % 1'000'000'000;
+      timeout = &ts;
+    }
+  }
+  if (!stopping_.load(std::memory_order_acquire)) futex_wait(&w->wake_word, 0, timeout);
+  if (timed) {
+    worker* self = w;
+    timed_sleeper_.compare_exchange_strong(self, nullptr, std::memory_order_seq_cst);
+  }
+  if (w->wake_word.load(std::memory_order_acquire) == 1) {
+    w->wake_word.store(0, std::memory_order_relaxed);  // claimed by wakep: spinning already set
+  } else {
+    w->wake_word.store(0, std::memory_order_relaxed);
+    unidle(w);
+  }
+}
+
+// ---------------------------------------------------------------- scheduling
+
+g* real_scheduler::found(worker* w, g* gp) {
+  if (w->spinning) {
+    w->spinning = false;
+    // The last spinner found work: there may be more, keep one looking.
+    if (nmspinning_.fetch_sub(1, std::memory_order_seq_cst) == 1) wakep();
+  }
+  return gp;
+}
+
+g* real_scheduler::find_runnable(worker* w) {
+  for (;;) {
+    if (stopping_.load(std::memory_order_acquire)) return nullptr;
+    run_timers(w);
+    std::uint64_t tick = w->schedtick.fetch_add(1, std::memory_order_relaxed);
+    if (tick % 61 == 0)
+      if (g* gp = global_get(w, 1)) return found(w, gp);
+    if (g* gp = runq_get(w)) return found(w, gp);
+    if (g* gp = global_get(w, 0)) return found(w, gp);
+
+    // Spin, stealing, if few others already do.
+    if (!w->spinning) {
+      int busy = static_cast<int>(nprocs_) - npidle_.load(std::memory_order_relaxed);
+      if (2 * nmspinning_.load(std::memory_order_relaxed) < busy) {
+        w->spinning = true;
+        nmspinning_.fetch_add(1, std::memory_order_seq_cst);
+      }
+    }
+    if (w->spinning && nprocs_ > 1) {
+      std::vector<std::uint64_t> seen(nprocs_);
+      for (unsigned i = 0; i < nprocs_; ++i) seen[i] = workers_[i]->schedtick.load(std::memory_order_relaxed);
+      const auto until = std::chrono::steady_clock::now() + spin_duration;
+      for (int round = 0;; ++round) {
+        unsigned start = w->next_random() % nprocs_;
+        for (unsigned k = 0; k < nprocs_; ++k) {
+          worker* v = workers_[(start + k) % nprocs_].get();
+          if (v == w) continue;
+          // Take runnext only from a worker that has not scheduled since we
+          // started looking: otherwise it is about to run it on its own core.
+          bool steal_next = round > 0 && v->schedtick.load(std::memory_order_relaxed) == seen[v->index];
+          if (g* gp = runq_steal(w, v, steal_next)) return found(w, gp);
+        }
+        if (g* gp = global_get(w, 0)) return found(w, gp);
+        run_timers(w);
+        if (g* gp = runq_get(w)) return found(w, gp);
+        if (stopping_.load(std::memory_order_acquire)) return nullptr;
+        if (std::chrono::steady_clock::now() > until) break;
+        for (int i = 0; i < 32; ++i) cpu_relax();
+      }
+    }
+
+    // Go idle: announce, then look once more (a submitter that saw no idle
+    // worker before we announced relies on this look).
+    {
+      lock_guard l(idle_lock_);
+      if (stopping_.load(std::memory_order_acquire)) return nullptr;
+      w->idle = true;
+      idle_.push_back(w);
+      npidle_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    const bool was_spinning = w->spinning;
+    if (was_spinning) {
+      w->spinning = false;
+      nmspinning_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    if (any_work_visible(w)) {
+      unidle(w);
+      if (!w->spinning && was_spinning) {
+        w->spinning = true;
+        nmspinning_.fetch_add(1, std::memory_order_seq_cst);
+      }
+      continue;
+    }
+    // Everyone idle, nothing queued, no timer, no blocking call: no goroutine
+    // can ever become runnable again.
+    if (npidle_.load(std::memory_order_seq_cst) == static_cast<int>(nprocs_) &&
+        blocking_inflight_.load(std::memory_order_seq_cst) == 0 &&
+        next_timer_ns_.load(std::memory_order_seq_cst) == no_timer && !any_work_visible(w)) {
+      deadlock_.store(true, std::memory_order_release);
+      begin_stop();
+      unidle(w);
+      return nullptr;
+    }
+    sleep(w);
+  }
+}
+
+void real_scheduler::execute(worker* w, g* gp) {
+  gp->status.store(gstatus::running, std::memory_order_relaxed);
+  gp->last_worker = w->index;
+  set_current_g(gp);
+  switch_context(&w->g0, &gp->ctx, &w->rec);
+  set_current_g(nullptr);
+}
+
+void real_scheduler::worker_loop(worker* w) {
+  runtime_section rs;
+  set_tls_worker(w);
+  alt_signal_stack alt;  // stack-overflow reports need a stack of their own
+  adopt_thread_context(&w->g0);
+  while (g* gp = find_runnable(w)) execute(w, gp);
+  set_tls_worker(nullptr);
+}
+
+// Leave the running goroutine `self` for the next local one, or for g0.
+void real_scheduler::switch_away(worker* w, g* self, void (*action)(void*) noexcept, void* arg) {
+  g* next = nullptr;
+  if (!stopping_.load(std::memory_order_relaxed) &&
+      (w->schedtick.fetch_add(1, std::memory_order_relaxed) + 1) % 61 != 0 && !timers_due())
+    next = runq_get(w);
+  w->rec.action = action;
+  w->rec.arg = arg;
+  if (next != nullptr) {
+    next->status.store(gstatus::running, std::memory_order_relaxed);
+    next->last_worker = w->index;
+    set_current_g(next);
+    switch_context(&self->ctx, &next->ctx, &w->rec);
+  } else {
+    set_current_g(nullptr);
+    switch_context(&self->ctx, &w->g0, &w->rec);
+  }
+  // Resumed, possibly on another worker, which made us current.
+}
+
+void real_scheduler::park(g* self, unlock_fn unlock, void* arg) {
+  switch_away(workers_[self->last_worker].get(), self, unlock, arg);
+}
+
+void real_scheduler::ready(g* gp) noexcept {
+  runtime_section rs;
+  gp->status.store(gstatus::runnable, std::memory_order_relaxed);
+  worker* w = this_worker();
+  if (w == nullptr || tearing_down_) {
+    global_put(gp);
+    wakep();
+    return;
+  }
+  // The readied goroutine runs next on this worker: a communicate-and-wait
+  // pair stays on one core. Only when that displaces an earlier one is there
+  // work for another worker.
+  if (w->runnext.load(std::memory_order_relaxed) != nullptr) {
+    runq_put(w, gp, true);
+    wakep();
+  } else {
+    runq_put(w, gp, true);
+  }
+}
+
+void real_scheduler::yield(g* self) {
+  worker* w = workers_[self->last_worker].get();
+  self->status.store(gstatus::runnable, std::memory_order_relaxed);
+  // Requeued at the tail of this worker's queue once off its stack.
+  switch_away(
+      w, self,
+      [](void* p) noexcept {
+        g* gp = static_cast<g*>(p);
+        auto* s = static_cast<real_scheduler*>(gp->sched);
+        worker* cur = s->this_worker();
+        if (cur != nullptr && !s->tearing_down_)
+          s->runq_put(cur, gp, false);
+        else
+          s->global_put(gp);
+      },
+      self);
+}
+
+g* real_scheduler::spawn(task fn, const std::source_location& site, g* parent) {
+  worker* w = this_worker();
+  g* recycled = nullptr;
+  if (w != nullptr && w->gfree != nullptr) {
+    recycled = w->gfree;
+    w->gfree = recycled->link;
+    --w->ngfree;
+  }
+  g* gp = new_g(std::move(fn), site, parent, recycled);
+  if (w == nullptr || tearing_down_) {
+    if (tearing_down_) return gp;  // never started; teardown destroys its body
+    global_put(gp);
+  } else {
+    runq_put(w, gp, true);
+  }
+  wakep();
+  return gp;
+}
+
+void real_scheduler::goexit(g* self) {
+  worker* w = workers_[self->last_worker].get();
+  self->status.store(gstatus::dead, std::memory_order_relaxed);
+  if (self->is_main) begin_stop();
+  // Recycle once off its stack: into this worker's cache, else the shared list.
+  switch_away(
+      w, self,
+      [](void* p) noexcept {
+        g* gp = static_cast<g*>(p);
+        auto* s = static_cast<real_scheduler*>(gp->sched);
+        worker* cur = s->this_worker();
+        if (cur != nullptr && cur->ngfree < 64 && !s->tearing_down_) {
+          gp->status.store(gstatus::idle, std::memory_order_relaxed);
+          gp->link = cur->gfree;
+          cur->gfree = gp;
+          ++cur->ngfree;
+        } else {
+          s->free_g(gp);
+        }
+      },
+      self);
+  // Reused for a new goroutine.
+}
+
+void real_scheduler::on_panic(g* self, std::exception_ptr e) noexcept {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  fatal_goroutine_panic(self, what);
+}
+
+std::uint32_t real_scheduler::random_below(g* self, std::uint32_t n) {
+  worker* w = workers_[self->last_worker].get();
+  return n <= 1 ? 0 : static_cast<std::uint32_t>((static_cast<std::uint64_t>(w->next_random()) * n) >> 32);
+}
+
+// ---------------------------------------------------------------- time
+
+time_point real_scheduler::now() noexcept { return time_point(duration(mono_ns())); }
+
+bool real_scheduler::timers_due() const noexcept {
+  std::int64_t nt = next_timer_ns_.load(std::memory_order_relaxed);
+  return nt != no_timer && nt <= mono_ns();
+}
+
+void real_scheduler::run_timers(worker* w) noexcept {
+  if (!timers_due()) return;
+  std::shared_ptr<void> dropped[16];  // released after unlocking: may free the timer
+  std::size_t ndropped = 0;
+  {
+    lock_guard l(timers_lock_);
+    const time_point t_now = now();
+    while (timer* t = timers_.top()) {
+      if (t->when > t_now || ndropped == std::size(dropped)) break;
+      timers_.pop();
+      if (t->period > duration::zero()) {
+        // A ticker that fell behind skips the ticks it missed, as Go's does.
+        t->when += t->period;
+        if (t->when <= t_now) t->when = t_now + t->period;
+        timers_.push(t);
+        t->fire(t, t_now);
+      } else {
+        t->owner.store(nullptr, std::memory_order_release);
+        dropped[ndropped++] = std::move(t->keepalive);
+        t->fire(t, t_now);
+      }
+    }
+    refresh_next_timer();
+  }
+}
+
+void real_scheduler::refresh_next_timer() noexcept {
+  timer* top = timers_.top();
+  next_timer_ns_.store(top != nullptr ? top->when.time_since_epoch().count() : no_timer,
+                       std::memory_order_seq_cst);
+}
+
+void real_scheduler::note_new_timer(time_point when) noexcept {
+  // Whoever sleeps with a timeout must recompute it; if nobody does, get a
+  // worker spinning (it will become the timed sleeper).
+  if (worker* ts = timed_sleeper_.load(std::memory_order_seq_cst)) {
+    std::uint32_t z = 0;
+    ts->wake_word.compare_exchange_strong(z, 2, std::memory_order_acq_rel);
+    futex_wake(&ts->wake_word, 1);
+  } else {
+    wakep();
+  }
+}
+
+void real_scheduler::timer_start(timer* t, std::shared_ptr<void> keepalive) {
+  bool earliest;
+  {
+    lock_guard l(timers_lock_);
+    t->owner.store(this, std::memory_order_release);
+    t->keepalive = std::move(keepalive);
+    timers_.push(t);
+    earliest = timers_.top() == t;
+    refresh_next_timer();
+  }
+  if (earliest) note_new_timer(t->when);
+}
+
+bool real_scheduler::timer_stop(timer* t) noexcept {
+  std::shared_ptr<void> dropped;
+  lock_guard l(timers_lock_);
+  bool was = timers_.remove(t);
+  if (was) {
+    t->owner.store(nullptr, std::memory_order_release);
+    dropped = std::move(t->keepalive);
+    refresh_next_timer();
+  }
+  return was;
+}
+
+bool real_scheduler::timer_reset(timer* t, time_point when, duration period, std::shared_ptr<void> keepalive) {
+  bool was, earliest;
+  std::shared_ptr<void> dropped;
+  {
+    lock_guard l(timers_lock_);
+    was = timers_.remove(t);
+    dropped = std::move(t->keepalive);
+    t->when = when;
+    t->period = period;
+    t->owner.store(this, std::memory_order_release);
+    t->keepalive = std::move(keepalive);
+    timers_.push(t);
+    earliest = timers_.top() == t;
+    refresh_next_timer();
+  }
+  if (earliest) note_new_timer(when);
+  return was;
+}
+
+// ---------------------------------------------------------------- blocking calls
+
+void real_scheduler::blocking_call(g* self, task fn) {
+  blocking_job job{self, std::move(fn), nullptr, this};
+  detail::hb_release(&job);  // what the goroutine did is visible to the call
+  {
+    runtime_section rs;
+    blocking_inflight_.fetch_add(1, std::memory_order_seq_cst);
+    self->reason = wait_reason::blocking_call;
+    self->wait_obj = nullptr;
+    self->status.store(gstatus::waiting, std::memory_order_release);
+    switch_away(
+        workers_[self->last_worker].get(), self,
+        [](void* p) noexcept {
+          auto* j = static_cast<blocking_job*>(p);
+          real_scheduler* s = j->sched;
+          std::unique_lock<std::mutex> l(s->pool_mu_);
+          s->pool_jobs_.push_back(j);
+          if (s->pool_idle_ > 0) {
+            s->pool_cv_.notify_one();
+          } else {
+            try {
+              s->pool_threads_.emplace_back([s] { s->pool_thread(); });
+            } catch (...) {
+              // No thread to be had: run it here rather than lose it.
+              s->pool_jobs_.pop_back();
+              l.unlock();
+              {
+                user_section u;
+                try {
+                  j->fn();
+                } catch (...) {
+                  j->error = std::current_exception();
+                }
+              }
+              s->ready(j->gp);
+              s->blocking_inflight_.fetch_sub(1, std::memory_order_seq_cst);
+            }
+          }
+        },
+        &job);
+    self->reason = wait_reason::none;
+  }
+  detail::hb_acquire(&job);
+  if (job.error) std::rethrow_exception(job.error);
+}
+
+void real_scheduler::pool_thread() {
+  runtime_section rs;
+  std::unique_lock<std::mutex> l(pool_mu_);
+  for (;;) {
+    while (pool_jobs_.empty() && !pool_stop_) {
+      ++pool_idle_;
+      pool_cv_.wait(l);
+      --pool_idle_;
+    }
+    if (pool_jobs_.empty()) return;
+    blocking_job* j = pool_jobs_.front();
+    pool_jobs_.pop_front();
+    l.unlock();
+    {
+      user_section u;
+      detail::hb_acquire(j);
+      try {
+        j->fn();
+      } catch (...) {
+        j->error = std::current_exception();
+      }
+      j->fn.reset();
+      detail::hb_release(j);
+    }
+    g* gp = j->gp;
+    ready(gp);  // j lives on gp's stack: do not touch it after this
+    blocking_inflight_.fetch_sub(1, std::memory_order_seq_cst);
+    l.lock();
+  }
+}
+
+void real_scheduler::drain_blocking_pool() {
+  {
+    std::lock_guard<std::mutex> l(pool_mu_);
+    pool_stop_ = true;
+  }
+  pool_cv_.notify_all();
+  for (auto& t : pool_threads_) t.join();
+  pool_threads_.clear();
+}
+
+// ---------------------------------------------------------------- run and teardown
+
+void real_scheduler::begin_stop() noexcept {
+  stopping_.store(true, std::memory_order_seq_cst);
+  wake_all();
+}
+
+void real_scheduler::run_main(task main_body) {
+  runtime_section rs;
+  g* main_g;
+  main_g = new_g(std::move(main_body), std::source_location::current(), nullptr, nullptr);
+  main_g->is_main = true;
+  global_put(main_g);
+  overflow_handler_install();
+  std::vector<std::thread> threads;
+  try {
+    for (unsigned i = 1; i < nprocs_; ++i) {
+      worker* w = workers_[i].get();
+      threads.emplace_back([this, w] { worker_loop(w); });
+    }
+  } catch (...) {
+    begin_stop();
+    for (auto& t : threads) t.join();
+    throw;
+  }
+  worker_loop(workers_[0].get());
+  for (auto& t : threads) t.join();
+  teardown();
+}
+
+void real_scheduler::teardown() {
+  // Every worker has left its loop; from here on this thread alone runs
+  // goroutines, and only to unwind them.
+  tearing_down_ = true;
+  worker* w = workers_[0].get();
+  set_tls_worker(w);
+  alt_signal_stack alt;
+  adopt_thread_context(&w->g0);
+
+  // Blocking calls in flight will ready their goroutines: let them finish first.
+  drain_blocking_pool();
+
+  const bool deadlocked = deadlock_.load(std::memory_order_acquire);
+  if (deadlocked) {
+    std::string dump = dump_goroutines();
+    std::fprintf(stderr, "fatal error: all goroutines are asleep - deadlock!\n\n%s", dump.c_str());
+  } else if (report_leaks_ && num_goroutine() > 0) {
+    std::string dump = dump_goroutines();
+    std::fprintf(stderr,
+                 "weft: %zu goroutine(s) still alive when main returned (they are unwound now):\n\n%s",
+                 num_goroutine(), dump.c_str());
+  }
+
+  // Forget the run queues: whatever is runnable is unwound below.
+  for (auto& wk : workers_) {
+    wk->head.store(0);
+    wk->tail.store(0);
+    wk->runnext.store(nullptr);
+  }
+  global_head_ = global_tail_ = nullptr;
+  global_size_.store(0);
+
+  // Unwind every goroutine still alive so its destructors run. One that blocks
+  // again while unwinding is abandoned. Unwinding may ready or spawn others,
+  // hence the passes.
+  for (bool again = true; again;) {
+    again = false;
+    std::vector<g*> todo;
+    for_each_g([&](g* p) {
+      auto st = p->status.load(std::memory_order_relaxed);
+      if ((st == gstatus::runnable || st == gstatus::waiting) && !p->abandoned) todo.push_back(p);
+    });
+    for (g* p : todo) {
+      again = true;
+      if (!p->started) {
+        {
+          user_section u;
+          p->fn.reset();
+        }
+        goroutine_finished();
+        p->status.store(gstatus::dead, std::memory_order_relaxed);
+        free_g(p);
+        continue;
+      }
+      p->unwind_requested = true;
+      execute(w, p);
+      if (p->status.load(std::memory_order_relaxed) == gstatus::waiting) p->abandoned = true;
+    }
+    for (auto& wk : workers_) {
+      wk->head.store(0);
+      wk->tail.store(0);
+      wk->runnext.store(nullptr);
+    }
+    global_head_ = global_tail_ = nullptr;
+    global_size_.store(0);
+  }
+
+  for_each_g([&](g* p) {
+    if (p->abandoned)
+      std::fprintf(stderr,
+                   "weft: goroutine %llu blocked again (%s) while being unwound at shutdown; its "
+                   "stack is released without running the rest of its destructors\n",
+                   static_cast<unsigned long long>(p->id), to_string(p->reason));
+  });
+
+  // Timers still armed belong to objects that may now be released.
+  std::vector<timer*> armed;
+  {
+    lock_guard l(timers_lock_);
+    armed = timers_.take_all();
+    next_timer_ns_.store(no_timer);
+  }
+  for (timer* t : armed) {
+    t->owner.store(nullptr, std::memory_order_release);
+    std::shared_ptr<void> dropped = std::move(t->keepalive);
+    if (t->discard != nullptr) {
+      user_section u;
+      t->discard(t);
+    }
+  }
+  set_tls_worker(nullptr);
+
+  if (deadlocked) throw panic_error("all goroutines are asleep - deadlock!");
+}
+
+}  // namespace weft::detail

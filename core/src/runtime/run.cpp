@@ -1,0 +1,29 @@
+#include <exception>
+
+#include "runtime/g.hpp"
+#include "runtime/real_scheduler.hpp"
+#include "weft/panic.hpp"
+#include "weft/run.hpp"
+
+namespace weft::detail {
+
+void run_main(const run_options& opt, task body) {
+  if (current_g() != nullptr)
+    throw panic_error("weft::run called from inside a goroutine: start goroutines with weft::go instead");
+  if (opt.stack_size < 16 * 1024)
+    throw panic_error("weft::run: stack_size must be at least 16 KiB");
+  real_scheduler sched(real_options{opt.procs, opt.stack_size, opt.report_leaks});
+  std::exception_ptr main_error;
+  sched.run_main(task([&body, &main_error] {
+    try {
+      body();
+    } catch (const forced_unwind&) {
+      throw;
+    } catch (...) {
+      main_error = std::current_exception();
+    }
+  }));
+  if (main_error) std::rethrow_exception(main_error);
+}
+
+}  // namespace weft::detail

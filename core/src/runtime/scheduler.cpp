@@ -1,0 +1,141 @@
+#include "runtime/scheduler.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+namespace weft::detail {
+
+scheduler::scheduler(std::size_t stack_size, bool controlled_)
+    : controlled(controlled_), stacks_(stack_size) {}
+
+scheduler::~scheduler() { destroy_all_gs(); }
+
+g* scheduler::new_g(task fn, const std::source_location& site, g* parent, g* recycled) {
+  g* gp = recycled;
+  if (gp == nullptr) {
+    lock_guard l(free_lock_);
+    if (free_ != nullptr) {
+      gp = free_;
+      free_ = gp->link;
+    }
+  }
+  if (gp == nullptr) {
+    gp = new g;
+    try {
+      gp->stk = stacks_.allocate();
+    } catch (...) {
+      delete gp;
+      throw;
+    }
+    gp->sched = this;
+    lock_guard l(all_lock_);
+    gp->all_next = all_;
+    all_ = gp;
+  }
+  gp->link = nullptr;
+  make_context(&gp->ctx, gp->stk, &scheduler::goroutine_entry, gp);
+  gp->id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  gp->parent_id = parent != nullptr ? parent->id : 0;
+  gp->created_at = site;
+  gp->fn = std::move(fn);
+  gp->is_main = false;
+  gp->reason = wait_reason::none;
+  gp->wait_obj = nullptr;
+  gp->unwind_requested = false;
+  gp->abandoned = false;
+  gp->started = false;
+  gp->status.store(gstatus::runnable, std::memory_order_relaxed);
+  live_.fetch_add(1, std::memory_order_relaxed);
+#if WEFT_TSAN
+  // The go statement happens before the goroutine starts. A fresh sync object
+  // per incarnation, so a reused g inherits nothing from earlier spawners.
+  gp->spawn_token = new char;
+  {
+    user_section u;
+    __tsan_release(gp->spawn_token);
+  }
+#endif
+  return gp;
+}
+
+void scheduler::free_g(g* gp) noexcept {
+  gp->status.store(gstatus::idle, std::memory_order_relaxed);
+  lock_guard l(free_lock_);
+  gp->link = free_;
+  free_ = gp;
+}
+
+void scheduler::destroy_all_gs() noexcept {
+  g* p;
+  {
+    lock_guard l(all_lock_);
+    p = all_;
+    all_ = nullptr;
+  }
+  free_ = nullptr;
+  while (p != nullptr) {
+    g* next = p->all_next;
+    destroy_context(&p->ctx);
+    stacks_.release(p->stk);
+    // An abandoned goroutine's frames still refer to its closure; running the
+    // closure's destructors now could touch them, so it is deliberately leaked.
+    // A body that never started is simply destroyed with its g.
+    if (p->abandoned) new task(std::move(p->fn));
+    delete p;
+    p = next;
+  }
+}
+
+void scheduler::goroutine_entry(void* arg) {
+  g* self = static_cast<g*>(arg);
+  for (;;) {
+    self->started = true;
+#if WEFT_TSAN
+    __tsan_acquire(self->spawn_token);
+    delete static_cast<char*>(self->spawn_token);
+    self->spawn_token = nullptr;
+#endif
+    try {
+      self->fn();
+    } catch (const forced_unwind&) {
+    } catch (...) {
+      self->sched->on_panic(self, std::current_exception());
+    }
+    if (self->unwind_requested) {
+      // Teardown: a destructor that blocks now would have nowhere to go.
+      self->abandoned = true;
+    }
+    self->fn.reset();
+    self->sched->goroutine_finished();
+    self->sched->goexit(self);
+  }
+}
+
+std::string scheduler::dump_goroutines(bool include_running) const {
+  std::ostringstream out;
+  for_each_g([&](const g* p) {
+    gstatus st = p->status.load(std::memory_order_relaxed);
+    if (st == gstatus::idle || st == gstatus::dead) return;
+    if (st == gstatus::running && !include_running) return;
+    out << "goroutine " << p->id << " [";
+    if (st == gstatus::waiting)
+      out << to_string(p->reason);
+    else if (st == gstatus::runnable)
+      out << "runnable";
+    else
+      out << "running";
+    out << "]:\n";
+    if (st == gstatus::waiting && p->blocked_at.file_name() != nullptr && p->blocked_at.line() != 0)
+      out << "    blocked at " << p->blocked_at.file_name() << ':' << p->blocked_at.line() << " in "
+          << p->blocked_at.function_name() << '\n';
+    if (p->is_main)
+      out << "    main goroutine\n";
+    else if (p->created_at.line() != 0)
+      out << "    created by goroutine " << p->parent_id << " at " << p->created_at.file_name() << ':'
+          << p->created_at.line() << " in " << p->created_at.function_name() << '\n';
+    out << '\n';
+  });
+  return out.str();
+}
+
+}  // namespace weft::detail
