@@ -46,7 +46,7 @@ chan_impl::outcome chan_impl::send_locked(void* elem, waiter** to_wake, bool hb)
   if (waiter* r = recvq.dequeue()) {
     // A receiver is waiting: hand the value straight over (Go does the same).
     if (hb) rt_hb_acquire(this);
-    move_in(r->elem, elem);
+    move_in(r->elem, elem, hb);
     r->success = true;
     if (hb) rt_hb_release(this);
     *to_wake = r;
@@ -55,7 +55,7 @@ chan_impl::outcome chan_impl::send_locked(void* elem, waiter** to_wake, bool hb)
   if (n() < cap) {
     void* s = slot(sendx);
     if (hb) rt_hb_acquire(s);
-    move_in(s, elem);
+    move_in(s, elem, hb);
     if (hb) rt_hb_release(s);
     sendx = sendx + 1 == cap ? 0 : sendx + 1;
     count.store(n() + 1, std::memory_order_relaxed);
@@ -68,7 +68,7 @@ chan_impl::outcome chan_impl::recv_locked(void* out, waiter** to_wake, bool hb) 
   if (waiter* s = sendq.dequeue()) {
     if (cap == 0) {
       if (hb) rt_hb_acquire(this);
-      move_in(out, s->elem);
+      move_in(out, s->elem, hb);
       if (hb) rt_hb_release(this);
     } else {
       // Full buffer: take the oldest, and the waiting sender's value takes its
@@ -77,7 +77,7 @@ chan_impl::outcome chan_impl::recv_locked(void* out, waiter** to_wake, bool hb) 
       if (hb) rt_hb_acquire(sl);
       move_out(out, sl);
       if (hb) rt_hb_acquire(this);
-      move_in(sl, s->elem);
+      move_in(sl, s->elem, hb);
       if (hb) {
         rt_hb_release(sl);
         rt_hb_release(this);
@@ -106,6 +106,7 @@ chan_impl::outcome chan_impl::recv_locked(void* out, waiter** to_wake, bool hb) 
 }
 
 chan_core* chan_make(const elem_ops* ops, std::size_t cap) {
+  runtime_section rs;
   const std::size_t stride = (ops->size + ops->align - 1) / ops->align * ops->align;
   const std::size_t max_bytes = std::size_t(1) << 40;
   if (stride != 0 && cap > max_bytes / stride)
@@ -119,14 +120,12 @@ chan_core* chan_make(const elem_ops* ops, std::size_t cap) {
 
 void chan_destroy(chan_core* core) noexcept {
   chan_impl* c = impl(core);
-  {
-    runtime_section rs;
-    std::size_t i = c->recvx;
-    for (std::size_t k = c->n(); k > 0; --k) {
-      user_section u;
-      c->ops->destroy(c->slot(i));
-      i = i + 1 == c->cap ? 0 : i + 1;
-    }
+  runtime_section rs;
+  std::size_t i = c->recvx;
+  for (std::size_t k = c->n(); k > 0; --k) {
+    user_section u;
+    c->ops->destroy(c->slot(i));
+    i = i + 1 == c->cap ? 0 : i + 1;
   }
   auto al = static_cast<std::align_val_t>(buffer_align(c->ops));
   c->~chan_impl();
@@ -193,7 +192,9 @@ bool chan_offer(chan_core* core, void* elem) noexcept {
   runtime_section rs;
   c->lock.lock();
   waiter* wake = nullptr;
-  auto r = c->closed ? chan_impl::outcome::closed : c->send_locked(elem, &wake, false);
+  // Runs in a worker's own context, which acquired the timer's start: the
+  // edge start -> receive is Go's.
+  auto r = c->closed ? chan_impl::outcome::closed : c->send_locked(elem, &wake, hb_wanted(current_g()));
   c->lock.unlock();
   if (wake != nullptr) ready(wake->gp);
   return r == chan_impl::outcome::done;
@@ -301,6 +302,7 @@ void chan_close(chan_core* core, const std::source_location& where) {
 }
 
 std::size_t chan_len(chan_core* core) {
+  runtime_section rs;
   sched_point(op::chan_len, core);
   return core == nullptr ? 0 : impl(core)->n();
 }

@@ -130,10 +130,15 @@ class chan_impl : public chan_core {
   void* slot(std::size_t i) const noexcept { return buf + i * stride; }
   std::size_t n() const noexcept { return count.load(std::memory_order_relaxed); }
 
-  // Element moves are the user's code: visible to TSan.
-  void move_in(void* dst, void* src) const noexcept {
-    user_section u;
-    ops->move_construct(dst, src);
+  // Element moves are the user's code: visible to TSan when a goroutine
+  // sends (hb). A timer's send is the runtime's own and stays invisible.
+  void move_in(void* dst, void* src, bool visible) const noexcept {
+    if (visible) {
+      user_section u;
+      ops->move_construct(dst, src);
+    } else {
+      ops->move_construct(dst, src);
+    }
   }
   void move_out(void* dst, void* src) const noexcept {
     user_section u;

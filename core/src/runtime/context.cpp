@@ -90,11 +90,34 @@ inline context* land(bctx::transfer_t t) noexcept {
 }
 
 void trampoline(bctx::transfer_t t) noexcept {
-  context* self = land(t);
+  context* self;
+  {
+    // A fresh fiber starts outside any runtime section: landing is runtime work.
+    runtime_section rs;
+    self = land(t);
+  }
   self->entry(self->entry_arg);
   std::fputs("weft: fatal error: a goroutine's context returned from its entry\n", stderr);
   std::abort();
 }
+
+#if WEFT_TSAN
+// A fiber is retired while suspended inside runtime sections (a dead g waits in
+// goexit for reuse): close them as that fiber, so TSan does not complain that it
+// finished with ignores on.
+void retire_tsan_fiber(context* ctx) noexcept {
+  if (ctx->tsan_fiber == nullptr) return;
+  if (ctx->tsan_depth > 0) {
+    void* cur = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(ctx->tsan_fiber, 1);
+    tsan_ignore_off();
+    __tsan_switch_to_fiber(cur, 1);
+  }
+  ctx->tsan_depth = 0;
+  __tsan_destroy_fiber(ctx->tsan_fiber);
+  ctx->tsan_fiber = nullptr;
+}
+#endif
 
 }  // namespace
 
@@ -173,16 +196,18 @@ void make_context(context* ctx, const stack& s, void (*entry)(void*), void* arg)
 #if WEFT_TSAN
   // A new goroutine is a new TSan "thread": it shares no history with the
   // goroutine that last used this stack, and that one's accesses are forgotten.
-  if (ctx->tsan_fiber != nullptr) __tsan_destroy_fiber(ctx->tsan_fiber);
+  retire_tsan_fiber(ctx);
   ctx->tsan_fiber = __tsan_create_fiber(0);
-  AnnotateNewMemory(__FILE__, __LINE__, s.bottom, s.size);
+  {
+    user_section u;  // an ignored region would drop the reset
+    AnnotateNewMemory(__FILE__, __LINE__, s.bottom, s.size);
+  }
 #endif
 }
 
 void destroy_context(context* ctx) noexcept {
 #if WEFT_TSAN
-  if (ctx->tsan_fiber != nullptr) __tsan_destroy_fiber(ctx->tsan_fiber);
-  ctx->tsan_fiber = nullptr;
+  retire_tsan_fiber(ctx);
 #endif
   ctx->fctx = nullptr;
 }
@@ -198,15 +223,17 @@ void adopt_thread_context(context* ctx) {
 void switch_context(context* from, context* to, switch_record* rec) {
   rec->from = from;
   rec->to = to;
+  void* target = to->fctx;
+  to->fctx = nullptr;
   swap_eh_globals(from, to);
 #if WEFT_ASAN
   __sanitizer_start_switch_fiber(&from->asan_fake_stack, to->asan_bottom, to->asan_size);
 #endif
 #if WEFT_TSAN
+  // Last thing before the jump: from here on TSan attributes accesses to `to`,
+  // which (if fresh) is not inside a runtime section yet.
   __tsan_switch_to_fiber(to->tsan_fiber, 1 /* __tsan_switch_to_fiber_no_sync */);
 #endif
-  void* target = to->fctx;
-  to->fctx = nullptr;
   land(bctx::jump_fcontext(target, rec));
 }
 

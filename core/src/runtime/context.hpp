@@ -59,6 +59,8 @@ class stack_pool {
 
   stack allocate();  // throws std::bad_alloc when the system is out of memory
   void release(stack s) noexcept;
+  // Unmap now rather than keep for reuse.
+  void discard(stack s) noexcept { unmap(s); }
   std::size_t stack_size() const noexcept { return size_; }
 
  private:
@@ -78,6 +80,7 @@ struct context {
   const void* stack_lo = nullptr;  // lowest usable address; null for a thread's own stack
 #if WEFT_TSAN
   void* tsan_fiber = nullptr;
+  int tsan_depth = 0;  // runtime_section nesting of this context (sanitizers.hpp)
 #endif
 #if WEFT_ASAN
   const void* asan_bottom = nullptr;

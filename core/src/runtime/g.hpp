@@ -54,7 +54,8 @@ struct g {
 
   // Scheduler-private.
   g* link = nullptr;      // run queue / free list
-  g* all_next = nullptr;  // every g the scheduler ever made
+  g* all_next = nullptr;  // every g the scheduler holds
+  g* all_prev = nullptr;
   void* sched_data = nullptr;
   std::int32_t last_worker = -1;
 };

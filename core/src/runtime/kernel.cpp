@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 #include <string>
+#include <utility>
 
 #include "runtime/g.hpp"
 #include "runtime/scheduler.hpp"
@@ -31,8 +32,23 @@ inline void check_unwind(g* self) {
 }
 }  // namespace
 
-WEFT_NOINLINE g* current_g() noexcept { return tls_g; }
-WEFT_NOINLINE void set_current_g(g* p) noexcept { tls_g = p; }
+// Uninstrumented: TLS is runtime state, read by goroutines that migrate between
+// threads; TSan would see a fiber reading another thread's TLS initialisation.
+WEFT_NOINLINE WEFT_NO_TSAN g* current_g() noexcept { return tls_g; }
+
+#if WEFT_TSAN
+namespace {
+thread_local int tls_tsan_depth = 0;  // for code on a thread's own stack
+}
+WEFT_NO_TSAN int& tsan_ignore_depth() noexcept {
+  g* p = current_g();
+  return p != nullptr ? p->ctx.tsan_depth : tls_tsan_depth;
+}
+WEFT_NO_TSAN int tsan_depth_enter() noexcept { return tsan_ignore_depth()++; }
+WEFT_NO_TSAN int tsan_depth_leave() noexcept { return --tsan_ignore_depth(); }
+WEFT_NO_TSAN int tsan_depth_exchange(int v) noexcept { return std::exchange(tsan_ignore_depth(), v); }
+#endif
+WEFT_NOINLINE WEFT_NO_TSAN void set_current_g(g* p) noexcept { tls_g = p; }
 
 scheduler* current_scheduler() noexcept {
   g* p = current_g();
@@ -75,15 +91,18 @@ const char* to_string(wait_reason r) noexcept {
 void park(wait_reason why, const void* obj, unlock_fn unlock, void* arg,
           const std::source_location& where) {
   g* self = current_g();
-  self->reason = why;
-  self->wait_obj = obj;
-  self->blocked_at = where;
-  // A goroutine that blocks again while being unwound is left parked for good:
-  // its waiter records stay valid on its (never reused) stack.
-  if (WEFT_UNLIKELY(self->unwind_requested)) self->abandoned = true;
-  self->status.store(gstatus::waiting, std::memory_order_release);
-  self->sched->park(self, unlock, arg);
-  self->reason = wait_reason::none;
+  {
+    runtime_section rs;
+    self->reason = why;
+    self->wait_obj = obj;
+    self->blocked_at = where;
+    // A goroutine that blocks again while being unwound is left parked for good:
+    // its waiter records stay valid on its (never reused) stack.
+    if (WEFT_UNLIKELY(self->unwind_requested)) self->abandoned = true;
+    self->status.store(gstatus::waiting, std::memory_order_release);
+    self->sched->park(self, unlock, arg);
+    self->reason = wait_reason::none;
+  }
   check_unwind(self);
 }
 
@@ -92,18 +111,27 @@ void ready(g* p) noexcept { p->sched->ready(p); }
 void sched_point(op o, const void* obj) {
   g* self = current_g();
   if (self == nullptr || !self->sched->controlled) return;
-  self->sched->sched_point(self, o, obj);
+  {
+    runtime_section rs;
+    self->sched->sched_point(self, o, obj);
+  }
   check_unwind(self);
 }
 
 std::uint32_t random_below(std::uint32_t n) {
   g* self = require_current("select");
+  runtime_section rs;
   return self->sched->random_below(self, n);
 }
 
+// Callable from user code and from inside runtime sections alike (an ignored
+// region would drop the annotation, so it steps out of any).
 void hb_release(const void* addr) noexcept {
 #if WEFT_TSAN
-  __tsan_release(const_cast<void*>(addr));
+  {
+    user_section u;
+    __tsan_release(const_cast<void*>(addr));
+  }
 #endif
   g* self = current_g();
   if (self != nullptr && self->sched->controlled) self->sched->hb_release(self, addr);
@@ -111,7 +139,10 @@ void hb_release(const void* addr) noexcept {
 
 void hb_acquire(const void* addr) noexcept {
 #if WEFT_TSAN
-  __tsan_acquire(const_cast<void*>(addr));
+  {
+    user_section u;
+    __tsan_acquire(const_cast<void*>(addr));
+  }
 #endif
   g* self = current_g();
   if (self != nullptr && self->sched->controlled) self->sched->hb_acquire(self, addr);
@@ -119,22 +150,20 @@ void hb_acquire(const void* addr) noexcept {
 
 void resource_acquired(const void* res, resource_kind kind, const std::source_location& where) {
   g* self = current_g();
-  if (self != nullptr && self->sched->controlled) self->sched->resource_acquired(self, res, kind, where);
+  if (self == nullptr || !self->sched->controlled) return;
+  runtime_section rs;
+  self->sched->resource_acquired(self, res, kind, where);
 }
 
 void resource_released(const void* res, resource_kind kind) {
   g* self = current_g();
-  if (self != nullptr && self->sched->controlled) self->sched->resource_released(self, res, kind);
+  if (self == nullptr || !self->sched->controlled) return;
+  runtime_section rs;
+  self->sched->resource_released(self, res, kind);
 }
 
-void rt_hb_release(const void* addr) noexcept {
-  user_section u;
-  hb_release(addr);
-}
-void rt_hb_acquire(const void* addr) noexcept {
-  user_section u;
-  hb_acquire(addr);
-}
+void rt_hb_release(const void* addr) noexcept { hb_release(addr); }
+void rt_hb_acquire(const void* addr) noexcept { hb_acquire(addr); }
 
 g* spawn(task fn, const std::source_location& site) {
   g* self = current_g();
@@ -168,25 +197,27 @@ time_point now() noexcept {
 void timer_start(timer* t, std::shared_ptr<void> keepalive) {
   g* self = current_g();
   if (self == nullptr) outside_goroutine("starting a timer");
+  hb_release(t);  // starting a timer happens before it fires (as in Go)
   runtime_section rs;
   self->sched->timer_start(t, std::move(keepalive));
 }
 
 bool timer_stop(timer* t) noexcept {
+  runtime_section rs;
   auto* s = static_cast<scheduler*>(t->owner.load(std::memory_order_acquire));
   if (s == nullptr) return false;
-  runtime_section rs;
   return s->timer_stop(t);
 }
 
 bool timer_reset(timer* t, time_point when, duration period, std::shared_ptr<void> keepalive) {
+  hb_release(t);
+  runtime_section rs;
   auto* s = static_cast<scheduler*>(t->owner.load(std::memory_order_acquire));
   if (s == nullptr) {
     g* self = current_g();
     if (self == nullptr) outside_goroutine("resetting a timer");
     s = self->sched;
   }
-  runtime_section rs;
   return s->timer_reset(t, when, period, std::move(keepalive));
 }
 
@@ -197,7 +228,10 @@ void blocking_call(task fn, const std::source_location& site) {
     return;
   }
   sched_point(op::blocking, nullptr);
-  self->blocked_at = site;
+  {
+    runtime_section rs;
+    self->blocked_at = site;
+  }
   self->sched->blocking_call(self, std::move(fn));
   check_unwind(self);
 }

@@ -510,7 +510,7 @@ void real_scheduler::goexit(g* self) {
         g* gp = static_cast<g*>(p);
         auto* s = static_cast<real_scheduler*>(gp->sched);
         worker* cur = s->this_worker();
-        if (cur != nullptr && cur->ngfree < 64 && !s->tearing_down_) {
+        if (recycle_gs && cur != nullptr && cur->ngfree < 64 && !s->tearing_down_) {
           gp->status.store(gstatus::idle, std::memory_order_relaxed);
           gp->link = cur->gfree;
           cur->gfree = gp;
@@ -563,10 +563,12 @@ void real_scheduler::run_timers(worker* w) noexcept {
         t->when += t->period;
         if (t->when <= t_now) t->when = t_now + t->period;
         timers_.push(t);
+        rt_hb_acquire(t);  // start -> fire, in this worker's own (timer) context
         t->fire(t, t_now);
       } else {
         t->owner.store(nullptr, std::memory_order_release);
         dropped[ndropped++] = std::move(t->keepalive);
+        rt_hb_acquire(t);
         t->fire(t, t_now);
       }
     }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
 #include "weft/detail/config.hpp"
 
@@ -44,17 +45,35 @@ void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
 
 namespace weft::detail {
 
+#if WEFT_TSAN
+// How deep the running context (goroutine, or a thread's own stack) is in
+// runtime sections. TSan's ignore counters are per fiber and nest; tracking the
+// depth ourselves lets a user_section leave every level and restore them.
+int& tsan_ignore_depth() noexcept;
+// The depth counter's own accesses must not be instrumented (they happen just
+// outside the ignored region): these run uninstrumented, in kernel.cpp.
+int tsan_depth_enter() noexcept;          // returns the depth before
+int tsan_depth_leave() noexcept;          // returns the depth after
+int tsan_depth_exchange(int v) noexcept;  // returns the depth before
+inline void tsan_ignore_on() noexcept {
+  __tsan_ignore_thread_begin();
+  AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+}
+inline void tsan_ignore_off() noexcept {
+  AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
+  __tsan_ignore_thread_end();
+}
+#endif
+
 // Runtime bookkeeping: invisible to TSan. Nests.
 class runtime_section {
  public:
 #if WEFT_TSAN
   runtime_section() noexcept {
-    __tsan_ignore_thread_begin();
-    AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+    if (tsan_depth_enter() == 0) tsan_ignore_on();
   }
   ~runtime_section() {
-    AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
-    __tsan_ignore_thread_end();
+    if (tsan_depth_leave() == 0) tsan_ignore_off();
   }
 #else
   runtime_section() noexcept {}
@@ -64,23 +83,27 @@ class runtime_section {
   runtime_section& operator=(const runtime_section&) = delete;
 };
 
-// The user's view inside a runtime_section: for running user code (element
-// moves, destructors) and for TSan annotations, which an ignored region drops.
+// The user's view from inside runtime sections, however deep: for running user
+// code (element moves, destructors) and for TSan annotations, which an ignored
+// region would drop.
 class user_section {
  public:
 #if WEFT_TSAN
-  user_section() noexcept {
-    AnnotateIgnoreSyncEnd(__FILE__, __LINE__);
-    __tsan_ignore_thread_end();
+  user_section() noexcept : saved_(tsan_depth_exchange(0)) {
+    if (saved_ > 0) tsan_ignore_off();
   }
   ~user_section() {
-    __tsan_ignore_thread_begin();
-    AnnotateIgnoreSyncBegin(__FILE__, __LINE__);
+    if (saved_ > 0) tsan_ignore_on();
+    tsan_depth_exchange(saved_);
   }
+
+ private:
+  int saved_;
 #else
   user_section() noexcept {}
   ~user_section() {}
 #endif
+ public:
   user_section(const user_section&) = delete;
   user_section& operator=(const user_section&) = delete;
 };

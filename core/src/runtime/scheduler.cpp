@@ -30,10 +30,20 @@ g* scheduler::new_g(task fn, const std::source_location& site, g* parent, g* rec
     gp->sched = this;
     lock_guard l(all_lock_);
     gp->all_next = all_;
+    gp->all_prev = nullptr;
+    if (all_ != nullptr) all_->all_prev = gp;
     all_ = gp;
   }
   gp->link = nullptr;
   make_context(&gp->ctx, gp->stk, &scheduler::goroutine_entry, gp);
+#if WEFT_TSAN
+  {
+    // The previous goroutine on this g touched its closure storage as itself;
+    // the new one shares no history with it.
+    user_section u;
+    AnnotateNewMemory(__FILE__, __LINE__, &gp->fn, sizeof gp->fn);
+  }
+#endif
   gp->id = next_id_.fetch_add(1, std::memory_order_relaxed);
   gp->parent_id = parent != nullptr ? parent->id : 0;
   gp->created_at = site;
@@ -60,6 +70,20 @@ g* scheduler::new_g(task fn, const std::source_location& site, g* parent, g* rec
 
 void scheduler::free_g(g* gp) noexcept {
   gp->status.store(gstatus::idle, std::memory_order_relaxed);
+  if constexpr (!recycle_gs) {
+    {
+      lock_guard l(all_lock_);
+      if (gp->all_prev != nullptr)
+        gp->all_prev->all_next = gp->all_next;
+      else
+        all_ = gp->all_next;
+      if (gp->all_next != nullptr) gp->all_next->all_prev = gp->all_prev;
+    }
+    destroy_context(&gp->ctx);
+    stacks_.discard(gp->stk);
+    delete gp;
+    return;
+  }
   lock_guard l(free_lock_);
   gp->link = free_;
   free_ = gp;
@@ -89,12 +113,17 @@ void scheduler::destroy_all_gs() noexcept {
 void scheduler::goroutine_entry(void* arg) {
   g* self = static_cast<g*>(arg);
   for (;;) {
-    self->started = true;
 #if WEFT_TSAN
     __tsan_acquire(self->spawn_token);
-    delete static_cast<char*>(self->spawn_token);
-    self->spawn_token = nullptr;
 #endif
+    {
+      runtime_section rs;
+      self->started = true;
+#if WEFT_TSAN
+      delete static_cast<char*>(self->spawn_token);
+      self->spawn_token = nullptr;
+#endif
+    }
     try {
       self->fn();
     } catch (const forced_unwind&) {
@@ -103,9 +132,15 @@ void scheduler::goroutine_entry(void* arg) {
     }
     if (self->unwind_requested) {
       // Teardown: a destructor that blocks now would have nowhere to go.
+      runtime_section rs;
       self->abandoned = true;
     }
-    self->fn.reset();
+    self->fn.reset();  // the closure's destructors are the user's code
+#if WEFT_TSAN
+    // Everything a goroutine did happens before weft::run returns to its caller.
+    __tsan_release(self->sched);
+#endif
+    runtime_section rs;
     self->sched->goroutine_finished();
     self->sched->goexit(self);
   }

@@ -77,6 +77,11 @@ class scheduler {
   g* new_g(task fn, const std::source_location& site, g* parent, g* recycled);
   // Put a dead g (no longer on any stack) back for reuse.
   void free_g(g* gp) noexcept;
+  // Under TSan a g is never reused: TSan cannot be told reliably that a stack's
+  // or closure's old accesses belong to a finished goroutine, so reuse would
+  // look like races between unrelated goroutines. Fresh memory per goroutine
+  // (its stack unmapped at exit) costs speed, which a TSan build does not need.
+  static constexpr bool recycle_gs = !WEFT_TSAN;
   // Release every g's stack and context. Only when no g can run again.
   void destroy_all_gs() noexcept;
   // Every g, for walking (dumps, teardown). Stable while no g is being added.
@@ -89,6 +94,10 @@ class scheduler {
   // recycles through goexit.
   static void goroutine_entry(void* arg);
   void goroutine_finished() noexcept { live_.fetch_sub(1, std::memory_order_relaxed); }
+  // Number goroutines from 1 again. For the explorer, whose schedules name
+  // goroutines by id: every iteration must number them the same way. Only
+  // while no goroutine is alive.
+  void reset_goroutine_ids() noexcept { next_id_.store(1, std::memory_order_relaxed); }
 
   stack_pool stacks_;
 
@@ -96,7 +105,7 @@ class scheduler {
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<std::size_t> live_{0};
   mutable spin_lock all_lock_;
-  g* all_ = nullptr;
+  g* all_ = nullptr;  // doubly linked through all_next/all_prev
   spin_lock free_lock_;
   g* free_ = nullptr;
 };
@@ -104,8 +113,9 @@ class scheduler {
 // The scheduler that owns the calling thread's goroutine (or null).
 scheduler* current_scheduler() noexcept;
 
-// Internal happens-before edges from inside runtime code (punches through the
-// runtime_section so TSan sees it).
+// Happens-before edges from inside runtime code. hb_release/hb_acquire work
+// there too (they step out of runtime sections); these names remain for code
+// written before that was so.
 void rt_hb_release(const void* addr) noexcept;
 void rt_hb_acquire(const void* addr) noexcept;
 

@@ -114,6 +114,7 @@ bool timer::reset(duration d) {
 
 timer new_timer(duration d) {
   detail::sched_point(detail::op::timer, nullptr);
+  detail::runtime_section rs;
   auto s = detail::make_state(d, true);
   s->fire = &detail::fire_send;
   detail::timer_start(s.get(), s);
@@ -122,6 +123,7 @@ timer new_timer(duration d) {
 
 timer after_func(duration d, std::function<void()> fn, const std::source_location& site) {
   detail::sched_point(detail::op::timer, nullptr);
+  detail::runtime_section rs;
   if (!fn) throw panic_error("weft::after_func: fn is empty");
   auto s = detail::make_state(d, false);
   s->func = std::make_shared<std::function<void()>>(std::move(fn));
@@ -157,6 +159,7 @@ void ticker::reset(duration d) {
 ticker new_ticker(duration d) {
   if (d <= duration::zero()) throw panic_error("non-positive interval for NewTicker");
   detail::sched_point(detail::op::timer, nullptr);
+  detail::runtime_section rs;
   auto s = detail::make_state(d, true);
   s->period = d;
   s->fire = &detail::fire_send;

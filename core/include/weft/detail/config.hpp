@@ -24,5 +24,6 @@
 #endif
 
 #define WEFT_NOINLINE __attribute__((noinline))
+#define WEFT_NO_TSAN __attribute__((no_sanitize_thread))
 #define WEFT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define WEFT_UNLIKELY(x) __builtin_expect(!!(x), 0)
