@@ -104,7 +104,7 @@ void scheduler::destroy_all_gs() noexcept {
     // An abandoned goroutine's frames still refer to its closure; running the
     // closure's destructors now could touch them, so it is deliberately leaked.
     // A body that never started is simply destroyed with its g.
-    if (p->abandoned) new task(std::move(p->fn));
+    if (p->abandoned && p->fn) new task(std::move(p->fn));
     delete p;
     p = next;
   }
@@ -130,11 +130,7 @@ void scheduler::goroutine_entry(void* arg) {
     } catch (...) {
       self->sched->on_panic(self, std::current_exception());
     }
-    if (self->unwind_requested) {
-      // Teardown: a destructor that blocks now would have nowhere to go.
-      runtime_section rs;
-      self->abandoned = true;
-    }
+    // (During teardown a closure destructor that blocks is abandoned by park.)
     self->fn.reset();  // the closure's destructors are the user's code
 #if WEFT_TSAN
     // Everything a goroutine did happens before weft::run returns to its caller.
