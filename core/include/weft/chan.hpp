@@ -25,7 +25,7 @@
 #include <iterator>
 #include <new>
 #include <optional>
-#include <source_location>
+#include "weft/source_location.hpp"
 #include <type_traits>
 #include <utility>
 
@@ -82,7 +82,7 @@ class chan_iterator {
   using pointer = T*;
   using reference = T&;
   chan_iterator() = default;
-  explicit chan_iterator(chan_core* c, const std::source_location& loc = std::source_location::current())
+  explicit chan_iterator(chan_core* c, const weft::source_location& loc = weft::source_location::current())
       : c_(c), loc_(loc) {
     ++*this;
   }
@@ -101,7 +101,7 @@ class chan_iterator {
 
  private:
   chan_core* c_ = nullptr;
-  std::source_location loc_;
+  weft::source_location loc_;
   std::optional<T> v_;
 };
 
@@ -124,15 +124,15 @@ class chan_base {
   chan_base() noexcept = default;
   explicit chan_base(chan_ref r) noexcept : ref_(std::move(r)) {}
 
-  void do_send(T v, const std::source_location& loc) const { chan_send(ref_.get(), &v, loc); }
+  void do_send(T v, const weft::source_location& loc) const { chan_send(ref_.get(), &v, loc); }
   bool do_try_send(T v) const { return chan_try_send(ref_.get(), &v); }
-  void do_close(const std::source_location& loc) const { chan_close(ref_.get(), loc); }
-  std::optional<T> do_recv(const std::source_location& loc) const {
+  void do_close(const weft::source_location& loc) const { chan_close(ref_.get(), loc); }
+  std::optional<T> do_recv(const weft::source_location& loc) const {
     recv_slot<T> s;
     if (!chan_recv(ref_.get(), s.ptr(), loc)) return std::nullopt;
     return s.take();
   }
-  recv_result<T> do_recv2(const std::source_location& loc) const {
+  recv_result<T> do_recv2(const weft::source_location& loc) const {
     static_assert(std::is_default_constructible_v<T>,
                   "recv2 returns T{} once the channel is closed: T must be default-constructible "
                   "(use recv(), which returns std::optional<T>)");
@@ -161,11 +161,11 @@ class recv_chan : public detail::chan_base<T> {
   recv_chan(const chan<T>& c) noexcept;  // NOLINT: implicit, like Go's assignability
 
   // Blocks for a value; nullopt once the channel is closed and drained.
-  std::optional<T> recv(const std::source_location& loc = std::source_location::current()) const {
+  std::optional<T> recv(const weft::source_location& loc = weft::source_location::current()) const {
     return this->do_recv(loc);
   }
   // Go's v, ok := <-ch: {T{}, false} once closed and drained.
-  recv_result<T> recv2(const std::source_location& loc = std::source_location::current()) const {
+  recv_result<T> recv2(const weft::source_location& loc = weft::source_location::current()) const {
     return this->do_recv2(loc);
   }
   // A value if one is ready now; nullopt if none (or closed and drained).
@@ -189,13 +189,13 @@ class send_chan : public detail::chan_base<T> {
   send_chan(const chan<T>& c) noexcept;  // NOLINT: implicit
 
   // Blocks until a receiver takes v or the buffer has room.
-  void send(T v, const std::source_location& loc = std::source_location::current()) const {
+  void send(T v, const weft::source_location& loc = weft::source_location::current()) const {
     this->do_send(std::move(v), loc);
   }
   // Sends only if that needs no waiting; false otherwise (v is then dropped).
   // Panics on a closed channel, like a select send case.
   bool try_send(T v) const { return this->do_try_send(std::move(v)); }
-  void close(const std::source_location& loc = std::source_location::current()) const {
+  void close(const weft::source_location& loc = weft::source_location::current()) const {
     this->do_close(loc);
   }
 };
@@ -207,18 +207,18 @@ class chan : public detail::chan_base<T> {
   using value_type = T;
   chan() noexcept { detail::check_elem_type<T>(); }  // the nil channel
 
-  void send(T v, const std::source_location& loc = std::source_location::current()) const {
+  void send(T v, const weft::source_location& loc = weft::source_location::current()) const {
     this->do_send(std::move(v), loc);
   }
   bool try_send(T v) const { return this->do_try_send(std::move(v)); }
-  std::optional<T> recv(const std::source_location& loc = std::source_location::current()) const {
+  std::optional<T> recv(const weft::source_location& loc = weft::source_location::current()) const {
     return this->do_recv(loc);
   }
-  recv_result<T> recv2(const std::source_location& loc = std::source_location::current()) const {
+  recv_result<T> recv2(const weft::source_location& loc = weft::source_location::current()) const {
     return this->do_recv2(loc);
   }
   std::optional<T> try_recv() const { return this->do_try_recv(); }
-  void close(const std::source_location& loc = std::source_location::current()) const {
+  void close(const weft::source_location& loc = weft::source_location::current()) const {
     this->do_close(loc);
   }
 

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <exception>
 #include <optional>
-#include <source_location>
+#include "weft/source_location.hpp"
 #include <type_traits>
 #include <utility>
 
@@ -17,7 +17,7 @@ namespace weft {
 // model). fn may capture move-only values. The creation site is recorded for
 // dumps and reports.
 template <class F>
-void go(F&& fn, const std::source_location& site = std::source_location::current()) {
+void go(F&& fn, const weft::source_location& site = weft::source_location::current()) {
   static_assert(std::is_invocable_v<std::decay_t<F>&>, "weft::go: fn must be callable with no arguments");
   detail::spawn(detail::task(std::forward<F>(fn)), site);
 }
@@ -32,7 +32,7 @@ inline std::size_t num_goroutine() noexcept { return detail::num_goroutine(); }
 // blocks — on a thread of its own while the goroutine waits, so no worker
 // stalls. Returns fn's result; rethrows what it throws.
 template <class F>
-auto blocking(F&& fn, const std::source_location& site = std::source_location::current())
+auto blocking(F&& fn, const weft::source_location& site = weft::source_location::current())
     -> std::invoke_result_t<F&> {
   using R = std::invoke_result_t<F&>;
   if constexpr (std::is_void_v<R>) {

@@ -17,7 +17,7 @@
 
 #include <cstddef>
 #include <optional>
-#include <source_location>
+#include "weft/source_location.hpp"
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -34,14 +34,14 @@ struct recv_case {
   chan_core* c;
   F fn;
   recv_slot<T> slot;
-  std::source_location loc;
+  weft::source_location loc;
 };
 template <class T, class F>
 struct send_case {
   chan_core* c;
   T value;
   F fn;
-  std::source_location loc;
+  weft::source_location loc;
 };
 template <class F>
 struct default_case {
@@ -59,41 +59,41 @@ struct case_traits<default_case<F>> {
 }  // namespace detail
 
 template <class T>
-auto on_recv(const recv_chan<T>& ch, const std::source_location& loc = std::source_location::current()) {
+auto on_recv(const recv_chan<T>& ch, const weft::source_location& loc = weft::source_location::current()) {
   return detail::recv_case<T, detail::no_handler>{ch.core(), {}, {}, loc};
 }
 template <class T, class F>
 auto on_recv(const recv_chan<T>& ch, F&& fn,
-             const std::source_location& loc = std::source_location::current()) {
+             const weft::source_location& loc = weft::source_location::current()) {
   static_assert(std::is_invocable_v<std::decay_t<F>&, std::optional<T>>,
                 "on_recv handler must accept std::optional<T> (empty when the channel is closed)");
   return detail::recv_case<T, std::decay_t<F>>{ch.core(), std::forward<F>(fn), {}, loc};
 }
 template <class T>
-auto on_recv(const chan<T>& ch, const std::source_location& loc = std::source_location::current()) {
+auto on_recv(const chan<T>& ch, const weft::source_location& loc = weft::source_location::current()) {
   return on_recv(recv_chan<T>(ch), loc);
 }
 template <class T, class F>
-auto on_recv(const chan<T>& ch, F&& fn, const std::source_location& loc = std::source_location::current()) {
+auto on_recv(const chan<T>& ch, F&& fn, const weft::source_location& loc = weft::source_location::current()) {
   return on_recv(recv_chan<T>(ch), std::forward<F>(fn), loc);
 }
 
 template <class T, class V>
-auto on_send(const send_chan<T>& ch, V&& v, const std::source_location& loc = std::source_location::current()) {
+auto on_send(const send_chan<T>& ch, V&& v, const weft::source_location& loc = weft::source_location::current()) {
   return detail::send_case<T, detail::no_handler>{ch.core(), T(std::forward<V>(v)), {}, loc};
 }
 template <class T, class V, class F>
 auto on_send(const send_chan<T>& ch, V&& v, F&& fn,
-             const std::source_location& loc = std::source_location::current()) {
+             const weft::source_location& loc = weft::source_location::current()) {
   static_assert(std::is_invocable_v<std::decay_t<F>&>, "on_send handler takes no arguments");
   return detail::send_case<T, std::decay_t<F>>{ch.core(), T(std::forward<V>(v)), std::forward<F>(fn), loc};
 }
 template <class T, class V>
-auto on_send(const chan<T>& ch, V&& v, const std::source_location& loc = std::source_location::current()) {
+auto on_send(const chan<T>& ch, V&& v, const weft::source_location& loc = weft::source_location::current()) {
   return on_send(send_chan<T>(ch), std::forward<V>(v), loc);
 }
 template <class T, class V, class F>
-auto on_send(const chan<T>& ch, V&& v, F&& fn, const std::source_location& loc = std::source_location::current()) {
+auto on_send(const chan<T>& ch, V&& v, F&& fn, const weft::source_location& loc = weft::source_location::current()) {
   return on_send(send_chan<T>(ch), std::forward<V>(v), std::forward<F>(fn), loc);
 }
 
@@ -131,7 +131,7 @@ void finish_default(default_case<F>& c) {
 }
 
 template <class C>
-const std::source_location* location_of(const C& c) {
+const weft::source_location* location_of(const C& c) {
   if constexpr (case_traits<C>::is_default)
     return nullptr;
   else
@@ -151,7 +151,7 @@ std::size_t select(Cases&&... cases_in) {
   detail::select_case scs[nchan == 0 ? 1 : nchan];
   std::size_t chan_pos[nchan == 0 ? 1 : nchan];  // argument position of each channel case
   std::size_t default_pos = total;
-  std::source_location where = std::source_location::current();
+  weft::source_location where = weft::source_location::current();
   bool have_where = false;
   {
     std::size_t k = 0, pos = 0;

@@ -5,7 +5,7 @@
 // real time at all.
 #pragma once
 
-#include <source_location>
+#include "weft/source_location.hpp"
 
 #include "weft/clock.hpp"
 #include "weft/ticker.hpp"
@@ -16,8 +16,8 @@ namespace weft {
 inline time_point now() noexcept { return clock::now(); }
 
 // Block the calling goroutine for at least d (not at all for d <= 0).
-void sleep(duration d, const std::source_location& loc = std::source_location::current());
-void sleep_until(time_point t, const std::source_location& loc = std::source_location::current());
+void sleep(duration d, const weft::source_location& loc = weft::source_location::current());
+void sleep_until(time_point t, const weft::source_location& loc = weft::source_location::current());
 
 // Time since t (Go's time.Since).
 inline duration since(time_point t) noexcept { return now() - t; }

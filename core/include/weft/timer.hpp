@@ -14,7 +14,7 @@
 
 #include <functional>
 #include <memory>
-#include <source_location>
+#include "weft/source_location.hpp"
 
 #include "weft/chan.hpp"
 #include "weft/clock.hpp"
@@ -42,7 +42,7 @@ class timer {
 
  private:
   friend timer new_timer(duration);
-  friend timer after_func(duration, std::function<void()>, const std::source_location&);
+  friend timer after_func(duration, std::function<void()>, const weft::source_location&);
   explicit timer(std::shared_ptr<detail::timer_state> s) noexcept;
   std::shared_ptr<detail::timer_state> s_;
 };
@@ -51,7 +51,7 @@ class timer {
 timer new_timer(duration d);
 // Go's time.AfterFunc: fn runs in its own goroutine each time the timer fires.
 timer after_func(duration d, std::function<void()> fn,
-                 const std::source_location& site = std::source_location::current());
+                 const weft::source_location& site = weft::source_location::current());
 // Go's time.After: a channel that receives the time once, after d.
 recv_chan<time_point> after(duration d);
 

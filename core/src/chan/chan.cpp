@@ -11,7 +11,7 @@ namespace weft::detail {
 
 namespace {
 
-[[noreturn]] void park_forever(wait_reason why, const std::source_location& where) {
+[[noreturn]] void park_forever(wait_reason why, const weft::source_location& where) {
   park(why, nullptr, nullptr, nullptr, where);
   // Only a scheduler tearing down resumes a goroutine blocked on nil (park throws).
   std::abort();
@@ -132,7 +132,7 @@ void chan_destroy(chan_core* core) noexcept {
   ::operator delete(static_cast<void*>(c), al);
 }
 
-void chan_send(chan_core* core, void* elem, const std::source_location& where) {
+void chan_send(chan_core* core, void* elem, const weft::source_location& where) {
   sched_point(op::chan_send, core);
   if (core == nullptr) park_forever(wait_reason::chan_send_nil, where);
   chan_impl* c = impl(core);
@@ -200,7 +200,7 @@ bool chan_offer(chan_core* core, void* elem) noexcept {
   return r == chan_impl::outcome::done;
 }
 
-bool chan_recv(chan_core* core, void* out, const std::source_location& where) {
+bool chan_recv(chan_core* core, void* out, const weft::source_location& where) {
   sched_point(op::chan_recv, core);
   if (core == nullptr) park_forever(wait_reason::chan_recv_nil, where);
   chan_impl* c = impl(core);
@@ -266,7 +266,7 @@ try_recv_result chan_try_recv(chan_core* core, void* out) {
   }
 }
 
-void chan_close(chan_core* core, const std::source_location& where) {
+void chan_close(chan_core* core, const weft::source_location& where) {
   sched_point(op::chan_close, core);
   if (core == nullptr) throw panic_error("close of nil channel");
   chan_impl* c = impl(core);

@@ -60,7 +60,7 @@ void unlock_all(void* p) noexcept {
 }  // namespace
 
 std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
-                       const std::source_location& where) {
+                       const weft::source_location& where) {
   sched_point(op::select, nullptr);
   g* self = require_current("select");
   const bool hb = hb_wanted(self);

@@ -12,7 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <source_location>
+#include "weft/source_location.hpp"
 
 #include "runtime/context.hpp"
 #include "weft/detail/kernel.hpp"
@@ -32,7 +32,7 @@ struct g {
   // This incarnation.
   std::uint64_t id = 0;
   std::uint64_t parent_id = 0;
-  std::source_location created_at{};
+  weft::source_location created_at{};
   task fn;
   bool is_main = false;
   bool started = false;  // its body has begun (teardown unwinds it) or not (just dropped)
@@ -41,7 +41,7 @@ struct g {
   std::atomic<gstatus> status{gstatus::idle};
   wait_reason reason = wait_reason::none;
   const void* wait_obj = nullptr;
-  std::source_location blocked_at{};
+  weft::source_location blocked_at{};
 
   // Forced unwinding: when set, the g's next park/interleaving point throws
   // forced_unwind so that its destructors run before the g is reclaimed.

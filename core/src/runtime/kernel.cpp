@@ -89,7 +89,7 @@ const char* to_string(wait_reason r) noexcept {
 }
 
 void park(wait_reason why, const void* obj, unlock_fn unlock, void* arg,
-          const std::source_location& where) {
+          const weft::source_location& where) {
   g* self = current_g();
   {
     runtime_section rs;
@@ -148,7 +148,7 @@ void hb_acquire(const void* addr) noexcept {
   if (self != nullptr && self->sched->controlled) self->sched->hb_acquire(self, addr);
 }
 
-void resource_acquired(const void* res, resource_kind kind, const std::source_location& where) {
+void resource_acquired(const void* res, resource_kind kind, const weft::source_location& where) {
   g* self = current_g();
   if (self == nullptr || !self->sched->controlled) return;
   runtime_section rs;
@@ -165,7 +165,7 @@ void resource_released(const void* res, resource_kind kind) {
 void rt_hb_release(const void* addr) noexcept { hb_release(addr); }
 void rt_hb_acquire(const void* addr) noexcept { hb_acquire(addr); }
 
-g* spawn(task fn, const std::source_location& site) {
+g* spawn(task fn, const weft::source_location& site) {
   g* self = current_g();
   if (self == nullptr) outside_goroutine("weft::go");
   runtime_section rs;
@@ -221,7 +221,7 @@ bool timer_reset(timer* t, time_point when, duration period, std::shared_ptr<voi
   return s->timer_reset(t, when, period, std::move(keepalive));
 }
 
-void blocking_call(task fn, const std::source_location& site) {
+void blocking_call(task fn, const weft::source_location& site) {
   g* self = current_g();
   if (self == nullptr) {
     fn();  // already on a thread of its own

@@ -480,7 +480,7 @@ void real_scheduler::yield(g* self) {
       self);
 }
 
-g* real_scheduler::spawn(task fn, const std::source_location& site, g* parent) {
+g* real_scheduler::spawn(task fn, const weft::source_location& site, g* parent) {
   worker* w = this_worker();
   g* recycled = nullptr;
   if (w != nullptr && w->gfree != nullptr) {
@@ -736,7 +736,7 @@ void real_scheduler::begin_stop() noexcept {
 void real_scheduler::run_main(task main_body) {
   runtime_section rs;
   g* main_g;
-  main_g = new_g(std::move(main_body), std::source_location::current(), nullptr, nullptr);
+  main_g = new_g(std::move(main_body), weft::source_location::current(), nullptr, nullptr);
   main_g->is_main = true;
   global_put(main_g);
   overflow_handler_install();

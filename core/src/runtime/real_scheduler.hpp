@@ -52,7 +52,7 @@ class real_scheduler final : public scheduler {
   // Rethrows what escaped main; throws panic_error on a global deadlock.
   void run_main(task main_body);
 
-  g* spawn(task fn, const std::source_location& site, g* parent) override;
+  g* spawn(task fn, const weft::source_location& site, g* parent) override;
   void park(g* self, unlock_fn unlock, void* arg) override;
   void ready(g* gp) noexcept override;
   void yield(g* self) override;

@@ -10,7 +10,7 @@ scheduler::scheduler(std::size_t stack_size, bool controlled_)
 
 scheduler::~scheduler() { destroy_all_gs(); }
 
-g* scheduler::new_g(task fn, const std::source_location& site, g* parent, g* recycled) {
+g* scheduler::new_g(task fn, const weft::source_location& site, g* parent, g* recycled) {
   g* gp = recycled;
   if (gp == nullptr) {
     lock_guard l(free_lock_);

@@ -15,7 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <exception>
-#include <source_location>
+#include "weft/source_location.hpp"
 #include <string>
 
 #include "runtime/context.hpp"
@@ -39,7 +39,7 @@ class scheduler {
   // --- the seam ---
   // Create a goroutine running fn and make it runnable. `parent` is the spawning
   // goroutine (null for main).
-  virtual g* spawn(task fn, const std::source_location& site, g* parent) = 0;
+  virtual g* spawn(task fn, const weft::source_location& site, g* parent) = 0;
   // Switch away from `self` (the running goroutine, status already waiting);
   // unlock(arg) runs once self is off its stack. Returns when self is readied.
   virtual void park(g* self, unlock_fn unlock, void* arg) = 0;
@@ -62,7 +62,7 @@ class scheduler {
   virtual void hb_release(g* self, const void* addr) noexcept {}
   virtual void hb_acquire(g* self, const void* addr) noexcept {}
   virtual void resource_acquired(g* self, const void* res, resource_kind kind,
-                                 const std::source_location& where) {}
+                                 const weft::source_location& where) {}
   virtual void resource_released(g* self, const void* res, resource_kind kind) {}
 
   std::size_t num_goroutine() const noexcept { return live_.load(std::memory_order_relaxed); }
@@ -74,7 +74,7 @@ class scheduler {
   // A g ready to run fn: `recycled` (a dead g from the caller's own cache) or
   // one from the shared free list or a new one. Its context is (re)made for a
   // fresh start; the result is runnable but in no run queue.
-  g* new_g(task fn, const std::source_location& site, g* parent, g* recycled);
+  g* new_g(task fn, const weft::source_location& site, g* parent, g* recycled);
   // Put a dead g (no longer on any stack) back for reuse.
   void free_g(g* gp) noexcept;
   // Under TSan a g is never reused: TSan cannot be told reliably that a stack's

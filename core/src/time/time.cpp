@@ -21,7 +21,7 @@ namespace detail {
 struct timer_state : timer {
   chan<time_point> ch;                          // nil for after_func
   std::shared_ptr<std::function<void()>> func;  // after_func's body
-  std::source_location site;
+  weft::source_location site;
   scheduler* sched = nullptr;  // after_func spawns on it
 };
 
@@ -58,7 +58,7 @@ struct sleeper : timer {
 }  // namespace
 }  // namespace detail
 
-void sleep_until(time_point t, const std::source_location& loc) {
+void sleep_until(time_point t, const weft::source_location& loc) {
   detail::sched_point(detail::op::sleep, nullptr);
   detail::g* self = detail::require_current("weft::sleep");
   if (t <= now()) return;
@@ -85,7 +85,7 @@ void sleep_until(time_point t, const std::source_location& loc) {
   }
 }
 
-void sleep(duration d, const std::source_location& loc) {
+void sleep(duration d, const weft::source_location& loc) {
   if (d <= duration::zero()) {
     detail::sched_point(detail::op::sleep, nullptr);
     return;
@@ -121,7 +121,7 @@ timer new_timer(duration d) {
   return timer(std::move(s));
 }
 
-timer after_func(duration d, std::function<void()> fn, const std::source_location& site) {
+timer after_func(duration d, std::function<void()> fn, const weft::source_location& site) {
   detail::sched_point(detail::op::timer, nullptr);
   detail::runtime_section rs;
   if (!fn) throw panic_error("weft::after_func: fn is empty");

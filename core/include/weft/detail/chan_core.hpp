@@ -7,7 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <new>
-#include <source_location>
+#include "weft/source_location.hpp"
 #include <type_traits>
 #include <utility>
 
@@ -36,14 +36,14 @@ chan_core* chan_make(const elem_ops* ops, std::size_t cap);
 void chan_destroy(chan_core* c) noexcept;
 
 // c may be null: the nil channel.
-void chan_send(chan_core* c, void* elem, const std::source_location& where);
+void chan_send(chan_core* c, void* elem, const weft::source_location& where);
 bool chan_try_send(chan_core* c, void* elem);
 // out is raw storage for one element, constructed iff the result is true (false:
 // closed and drained).
-bool chan_recv(chan_core* c, void* out, const std::source_location& where);
+bool chan_recv(chan_core* c, void* out, const weft::source_location& where);
 enum class try_recv_result { received, empty, closed };
 try_recv_result chan_try_recv(chan_core* c, void* out);
-void chan_close(chan_core* c, const std::source_location& where);
+void chan_close(chan_core* c, const weft::source_location& where);
 std::size_t chan_len(chan_core* c);
 std::size_t chan_cap(const chan_core* c) noexcept;
 // For timers firing inside the scheduler: never blocks, no interleaving point,
@@ -59,7 +59,7 @@ struct select_case {
 // Returns the chosen case's index, or n when there is a default and no case is
 // ready. With no cases and no default, blocks forever.
 std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
-                       const std::source_location& where);
+                       const weft::source_location& where);
 
 // A counted reference to a chan_core (null for the nil channel).
 class chan_ref {

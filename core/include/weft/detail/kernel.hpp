@@ -26,7 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <source_location>
+#include "weft/source_location.hpp"
 
 #include "weft/clock.hpp"
 #include "weft/detail/task.hpp"
@@ -84,7 +84,7 @@ using unlock_fn = void (*)(void*) noexcept;
 // after the goroutine is off its stack (may be null). `obj` is what it waits on
 // (for reports and the wait-for graph); `where` is the user's call site.
 void park(wait_reason why, const void* obj, unlock_fn unlock, void* arg,
-          const std::source_location& where);
+          const weft::source_location& where);
 // Make a parked goroutine runnable. Call exactly once per park.
 void ready(g*) noexcept;
 
@@ -103,10 +103,10 @@ void hb_acquire(const void* addr) noexcept;
 // starvation checkers: call right after acquiring and right before releasing.
 // Free on the real scheduler.
 enum class resource_kind : std::uint8_t { mutex, rw_read, rw_write, semaphore };
-void resource_acquired(const void* res, resource_kind kind, const std::source_location& where);
+void resource_acquired(const void* res, resource_kind kind, const weft::source_location& where);
 void resource_released(const void* res, resource_kind kind);
 
-g* spawn(task fn, const std::source_location& site);
+g* spawn(task fn, const weft::source_location& site);
 void yield();
 std::size_t num_goroutine() noexcept;
 time_point now() noexcept;
@@ -141,6 +141,6 @@ bool timer_reset(timer* t, time_point when, duration period, std::shared_ptr<voi
 
 // Run `fn` on a thread of its own while the goroutine waits, so a blocking
 // system call never stalls a worker.
-void blocking_call(task fn, const std::source_location& site);
+void blocking_call(task fn, const weft::source_location& site);
 
 }  // namespace weft::detail
