@@ -69,13 +69,17 @@ auto on_recv(const recv_chan<T>& ch, F&& fn,
                 "on_recv handler must accept std::optional<T> (empty when the channel is closed)");
   return detail::recv_case<T, std::decay_t<F>>{ch.core(), std::forward<F>(fn), {}, loc};
 }
+// (The chan<T> overloads read the channel straight from the handle: converting
+// to a view would copy the handle, two atomic reference-count updates per case.)
 template <class T>
 auto on_recv(const chan<T>& ch, const weft::source_location& loc = weft::source_location::current()) {
-  return on_recv(recv_chan<T>(ch), loc);
+  return detail::recv_case<T, detail::no_handler>{ch.core(), {}, {}, loc};
 }
 template <class T, class F>
 auto on_recv(const chan<T>& ch, F&& fn, const weft::source_location& loc = weft::source_location::current()) {
-  return on_recv(recv_chan<T>(ch), std::forward<F>(fn), loc);
+  static_assert(std::is_invocable_v<std::decay_t<F>&, std::optional<T>>,
+                "on_recv handler must accept std::optional<T> (empty when the channel is closed)");
+  return detail::recv_case<T, std::decay_t<F>>{ch.core(), std::forward<F>(fn), {}, loc};
 }
 
 template <class T, class V>
@@ -90,11 +94,12 @@ auto on_send(const send_chan<T>& ch, V&& v, F&& fn,
 }
 template <class T, class V>
 auto on_send(const chan<T>& ch, V&& v, const weft::source_location& loc = weft::source_location::current()) {
-  return on_send(send_chan<T>(ch), std::forward<V>(v), loc);
+  return detail::send_case<T, detail::no_handler>{ch.core(), T(std::forward<V>(v)), {}, loc};
 }
 template <class T, class V, class F>
 auto on_send(const chan<T>& ch, V&& v, F&& fn, const weft::source_location& loc = weft::source_location::current()) {
-  return on_send(send_chan<T>(ch), std::forward<V>(v), std::forward<F>(fn), loc);
+  static_assert(std::is_invocable_v<std::decay_t<F>&>, "on_send handler takes no arguments");
+  return detail::send_case<T, std::decay_t<F>>{ch.core(), T(std::forward<V>(v)), std::forward<F>(fn), loc};
 }
 
 inline auto on_default() { return detail::default_case<detail::no_handler>{}; }

@@ -27,8 +27,8 @@ std::size_t header_size(const elem_ops* ops) noexcept {
 
 }  // namespace
 
-void chan_impl::check_invariants() const noexcept {
 #ifndef NDEBUG
+void chan_impl::check_invariants() const noexcept {
   auto fail = [](const char* what) {
     std::fprintf(stderr, "weft: internal error: channel invariant broken: %s\n", what);
     std::abort();
@@ -38,8 +38,8 @@ void chan_impl::check_invariants() const noexcept {
   if (sendq.has_live() && n() != cap) fail("senders wait on a buffer with room");
   if (recvq.has_live() && sendq.has_live()) fail("both senders and receivers wait");
   if (closed && sendq.has_live()) fail("senders wait on a closed channel");
-#endif
 }
+#endif
 
 chan_impl::outcome chan_impl::send_locked(void* elem, waiter** to_wake, bool hb) noexcept {
   if (closed) return outcome::closed;

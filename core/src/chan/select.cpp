@@ -15,6 +15,8 @@
 //    the waiters that did not fire, unlock, and report the winner.
 #include <algorithm>
 #include <memory>
+#include <type_traits>
+#include <utility>
 
 #include "chan/chan_impl.hpp"
 #include "weft/panic.hpp"
@@ -23,19 +25,35 @@ namespace weft::detail {
 
 namespace {
 
-// Small selects (the common case) use arrays on the stack.
+// Small selects (the common case) use arrays on the stack, left uninitialised:
+// a select that does not park never constructs a waiter.
 template <class T, std::size_t N = 8>
 class small_buf {
  public:
-  explicit small_buf(std::size_t n) : p_(n <= N ? local_ : (heap_ = std::make_unique<T[]>(n)).get()) {}
+  explicit small_buf(std::size_t n) {
+    if (n > N) {
+      heap_ = std::make_unique<T[]>(n);
+      p_ = heap_.get();
+    } else {
+      p_ = reinterpret_cast<T*>(local_);
+    }
+  }
   T& operator[](std::size_t i) noexcept { return p_[i]; }
   T* data() noexcept { return p_; }
 
  private:
-  T local_[N];
+  static_assert(std::is_trivially_default_constructible_v<T> && std::is_trivially_destructible_v<T>);
+  alignas(T) unsigned char local_[N * sizeof(T)];
   std::unique_ptr<T[]> heap_;
   T* p_;
 };
+
+// Address order, without duplicates; n is small, so insertion sort.
+std::size_t sort_unique(chan_impl** a, std::size_t n) noexcept {
+  for (std::size_t i = 1; i < n; ++i)
+    for (std::size_t j = i; j > 0 && a[j] < a[j - 1]; --j) std::swap(a[j], a[j - 1]);
+  return n == 0 ? 0 : static_cast<std::size_t>(std::unique(a, a + n) - a);
+}
 
 struct lock_set {
   chan_impl** chans;  // distinct channels, in address order
@@ -70,8 +88,7 @@ std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
   std::size_t nchans = 0;
   for (std::size_t i = 0; i < n; ++i)
     if (cases[i].c != nullptr) order[nchans++] = impl(cases[i].c);
-  std::sort(order.data(), order.data() + nchans);
-  nchans = static_cast<std::size_t>(std::unique(order.data(), order.data() + nchans) - order.data());
+  nchans = sort_unique(order.data(), nchans);
   lock_set locks{order.data(), nchans};
 
   if (nchans == 0 && !has_default) {
@@ -89,11 +106,8 @@ std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
         ready_cases[k++] = static_cast<std::uint32_t>(i);
     }
     if (k == 0) break;
-    std::uint32_t pick;
-    {
-      user_section u;  // the explorer may record this decision
-      pick = k == 1 ? 0 : random_below(static_cast<std::uint32_t>(k));
-    }
+    // One decision among the k ready cases (the explorer records it as such).
+    std::uint32_t pick = k == 1 ? 0 : self->sched->random_below(self, static_cast<std::uint32_t>(k));
     select_case& sc = cases[ready_cases[pick]];
     chan_impl* c = impl(sc.c);
     waiter* wake = nullptr;
@@ -114,7 +128,9 @@ std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
   }
 
   select_state state;
-  small_buf<waiter> ws(n);
+  std::unique_ptr<waiter[]> ws_heap;
+  waiter ws_local[4];
+  waiter* ws = n <= 4 ? ws_local : (ws_heap = std::make_unique<waiter[]>(n)).get();
   for (std::size_t i = 0; i < n; ++i) {
     if (cases[i].c == nullptr) continue;
     waiter& w = ws[i];

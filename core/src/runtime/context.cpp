@@ -58,8 +58,7 @@ void give_guard() noexcept { guard_budget.fetch_add(1, std::memory_order_relaxed
 // AArch64: a pointer and an unsigned.
 constexpr std::size_t eh_globals_size = 2 * sizeof(void*);
 
-inline void swap_eh_globals(context* from, context* to) noexcept {
-  void* g = abi::__cxa_get_globals();
+inline void swap_eh_globals(void* g, context* from, context* to) noexcept {
   std::memcpy(from->eh_globals, g, eh_globals_size);
   std::memcpy(g, to->eh_globals, eh_globals_size);
 }
@@ -225,7 +224,8 @@ void switch_context(context* from, context* to, switch_record* rec) {
   rec->to = to;
   void* target = to->fctx;
   to->fctx = nullptr;
-  swap_eh_globals(from, to);
+  if (WEFT_UNLIKELY(rec->eh_globals == nullptr)) rec->eh_globals = abi::__cxa_get_globals();
+  swap_eh_globals(rec->eh_globals, from, to);
 #if WEFT_ASAN
   __sanitizer_start_switch_fiber(&from->asan_fake_stack, to->asan_bottom, to->asan_size);
 #endif

@@ -93,6 +93,10 @@ struct context {
 struct switch_record {
   context* from = nullptr;
   context* to = nullptr;
+  // This thread's C++ exception globals (__cxa_get_globals()), looked up on the
+  // first switch: otherwise every switch pays a PLT call and a dynamic-TLS
+  // lookup. A record belongs to one thread.
+  void* eh_globals = nullptr;
   void (*action)(void*) noexcept = nullptr;
   void* arg = nullptr;
 };

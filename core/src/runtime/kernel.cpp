@@ -108,7 +108,9 @@ void park(wait_reason why, const void* obj, unlock_fn unlock, void* arg,
 
 void ready(g* p) noexcept { p->sched->ready(p); }
 
-void sched_point(op o, const void* obj) {
+std::atomic<int> controlled_schedulers{0};
+
+void sched_point_slow(op o, const void* obj) {
   g* self = current_g();
   if (self == nullptr || !self->sched->controlled) return;
   {

@@ -1,19 +1,23 @@
 // detail::spin_lock — the runtime's internal lock (channels, timers, queues).
 //
-// Held only for a few instructions and never across a park, so it spins
-// briefly and then sleeps on a futex (Drepper's three-state mutex: 0 free,
-// 1 locked, 2 locked with sleepers). Written here rather than using std::mutex
-// because it must be usable from the post-switch hook that runs between two
-// goroutines, and because TSan must not see it (see tsan.hpp): a pthread mutex
-// would be intercepted and invent happens-before edges between goroutines.
+// Held only for a few instructions and never across a park, so waiters spin
+// (test-and-test-and-set), yielding the CPU if the holder's thread seems to have
+// been preempted. Written here rather than using std::mutex because it must be
+// usable from the post-switch hook that runs between two goroutines, because an
+// unlock must be a plain store (speed), and because TSan must not see it
+// (sanitizers.hpp): a pthread mutex would be intercepted and invent
+// happens-before edges between goroutines.
 #pragma once
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
+
+#include "weft/detail/config.hpp"
 #include <ctime>
 
 namespace weft::detail {
@@ -39,37 +43,33 @@ inline void cpu_relax() noexcept {
 class spin_lock {
  public:
   void lock() noexcept {
-    std::uint32_t c = 0;
-    if (fast_cas(c)) return;
-    slow_lock(c);
+    if (WEFT_LIKELY(!locked_.exchange(true, std::memory_order_acquire))) return;
+    slow_lock();
   }
   bool try_lock() noexcept {
-    std::uint32_t c = 0;
-    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed);
+    return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire);
   }
-  void unlock() noexcept {
-    if (state_.exchange(0, std::memory_order_release) == 2) futex_wake(&state_, 1);
-  }
+  // A plain release store: no read-modify-write on the hot path (a channel
+  // operation takes and drops a lock or two; each RMW costs ~20 cycles).
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
-  bool fast_cas(std::uint32_t& c) noexcept {
-    return state_.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed);
-  }
-  void slow_lock(std::uint32_t c) noexcept {
-    for (int i = 0; i < 100; ++i) {
-      cpu_relax();
-      c = state_.load(std::memory_order_relaxed);
-      if (c == 0 && state_.compare_exchange_weak(c, 1, std::memory_order_acquire,
-                                                 std::memory_order_relaxed))
-        return;
-    }
-    if (c != 2) c = state_.exchange(2, std::memory_order_acquire);
-    while (c != 0) {
-      futex_wait(&state_, 2);
-      c = state_.exchange(2, std::memory_order_acquire);
+  void slow_lock() noexcept {
+    for (unsigned spins = 0;; ++spins) {
+      // Test before test-and-set, so waiters spin on a shared cache line.
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (spins < 64) {
+          cpu_relax();
+        } else {
+          // The holder's thread was preempted: give it the CPU.
+          ::sched_yield();
+        }
+        ++spins;
+      }
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
     }
   }
-  std::atomic<std::uint32_t> state_{0};
+  std::atomic<bool> locked_{false};
 };
 
 // std::lock_guard needs nothing more; kept as a name for grep-ability.

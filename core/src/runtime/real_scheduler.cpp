@@ -47,6 +47,13 @@ struct alignas(64) real_scheduler::worker {
   bool idle = false;  // guarded by idle_lock_
   std::thread thread;
 
+  // Owner-only writer: a load and a store, not a read-modify-write.
+  std::uint64_t tick() noexcept {
+    std::uint64_t t = schedtick.load(std::memory_order_relaxed);
+    schedtick.store(t + 1, std::memory_order_relaxed);
+    return t;
+  }
+
   std::uint32_t next_random() noexcept {
     // xorshift64*: fast, and good enough for victim choice and select.
     rng ^= rng >> 12;
@@ -60,7 +67,6 @@ namespace {
 
 thread_local void* tls_worker __attribute__((tls_model("initial-exec"))) = nullptr;
 
-WEFT_NOINLINE void* get_tls_worker() noexcept { return tls_worker; }
 WEFT_NOINLINE void set_tls_worker(void* w) noexcept { tls_worker = w; }
 
 constexpr std::int64_t no_timer = INT64_MAX;
@@ -77,8 +83,11 @@ std::int64_t mono_ns() noexcept {
 
 }  // namespace
 
+// Read directly (not through the noinline accessor): no caller of this_worker
+// switches goroutines between the read and the use, so a cached TLS address
+// cannot go stale here.
 real_scheduler::worker* real_scheduler::this_worker() const noexcept {
-  auto* w = static_cast<worker*>(get_tls_worker());
+  auto* w = static_cast<worker*>(tls_worker);
   return (w != nullptr && w->s == this) ? w : nullptr;
 }
 
@@ -328,7 +337,7 @@ g* real_scheduler::find_runnable(worker* w) {
   for (;;) {
     if (stopping_.load(std::memory_order_acquire)) return nullptr;
     run_timers(w);
-    std::uint64_t tick = w->schedtick.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t tick = w->tick();
     if (tick % 61 == 0)
       if (g* gp = global_get(w, 1)) return found(w, gp);
     if (g* gp = runq_get(w)) return found(w, gp);
@@ -421,8 +430,7 @@ void real_scheduler::worker_loop(worker* w) {
 // Leave the running goroutine `self` for the next local one, or for g0.
 void real_scheduler::switch_away(worker* w, g* self, void (*action)(void*) noexcept, void* arg) {
   g* next = nullptr;
-  if (!stopping_.load(std::memory_order_relaxed) &&
-      (w->schedtick.fetch_add(1, std::memory_order_relaxed) + 1) % 61 != 0 && !timers_due())
+  if (!stopping_.load(std::memory_order_relaxed) && (w->tick() + 1) % 61 != 0 && !timers_due())
     next = runq_get(w);
   w->rec.action = action;
   w->rec.arg = arg;
