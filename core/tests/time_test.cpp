@@ -146,11 +146,14 @@ WEFT_RUNTIME_TEST(Time, TimersDueAtTheSameInstantAllFire) {
 
 WEFT_RUNTIME_TEST(Time, SelectTimeoutPattern) {
   auto work = weft::make_chan<int>();
+  auto finished = weft::make_chan<weft::unit>();
   weft::go([=] {
     weft::sleep(50ms);
     work.try_send(1);
+    finished.close();
   });
   bool timed_out = false;
   weft::select(weft::on_recv(work), weft::on_recv(weft::after(1ms), [&](auto) { timed_out = true; }));
   EXPECT_TRUE(timed_out);
+  finished.recv();  // never leave a goroutine behind
 }
