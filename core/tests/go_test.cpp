@@ -247,3 +247,34 @@ TEST(RunDeathTest, StackOverflowNamesTheGoroutine) {
                "fatal error: stack overflow in goroutine 2, created by goroutine 1 at .*go_test.cpp");
 #endif
 }
+
+TEST(Run, GoroutinesThatCanFinishGetAGracePeriod) {
+  std::atomic<bool> finished{false};
+  testing::internal::CaptureStderr();
+  auto t0 = std::chrono::steady_clock::now();
+  weft::run({.procs = 2, .shutdown_grace = std::chrono::milliseconds(2000)}, [&] {
+    weft::go([&] {
+      weft::sleep(20ms);
+      finished = true;
+    });
+  });
+  auto took = std::chrono::steady_clock::now() - t0;
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(finished.load()) << "a goroutine that could finish was cut off";
+  EXPECT_EQ(err.find("still alive"), std::string::npos) << err;
+  EXPECT_LT(took, std::chrono::milliseconds(1500)) << "run waited for the whole grace period";
+}
+
+TEST(Run, GraceIsBoundedAndLeftoversReported) {
+  testing::internal::CaptureStderr();
+  auto t0 = std::chrono::steady_clock::now();
+  weft::run({.procs = 2, .shutdown_grace = std::chrono::milliseconds(30)}, [] {
+    weft::go([] { weft::sleep(std::chrono::hours(1)); });
+  });
+  auto took = std::chrono::steady_clock::now() - t0;
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_LT(took, std::chrono::seconds(20)) << "run waited for a sleeping goroutine beyond the grace period";
+  EXPECT_NE(err.find("1 goroutine(s) still alive"), std::string::npos) << err;
+  EXPECT_NE(err.find("[sleep]"), std::string::npos) << err;
+  EXPECT_THROW(weft::run({.procs = 1, .shutdown_grace = std::chrono::milliseconds(-1)}, [] {}), weft::panic_error);
+}

@@ -7,9 +7,10 @@
 //     });
 //   }
 //
-// run returns main's result once main returns, like Go's main. Goroutines still
-// alive then are listed on stderr (Go-style, with their creation sites) and
-// unwound, so their destructors run. An exception escaping main propagates out
+// run returns main's result once main returns, like Go's main. Goroutines that
+// can still finish get a short grace period; those still alive after it are
+// listed on stderr (Go-style, with their creation sites) and unwound, so their
+// destructors run. An exception escaping main propagates out
 // of run; one escaping any other goroutine is an unrecovered panic: reported
 // with the goroutine's id and creation site, then the program aborts. If every
 // goroutine blocks with no timer pending, run throws
@@ -19,6 +20,7 @@
 // in different threads. A goroutine must not call run.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <type_traits>
 
@@ -30,6 +32,10 @@ struct run_options {
   unsigned procs = 0;                    // worker threads (Go's GOMAXPROCS); 0: one per hardware thread
   std::size_t stack_size = 256 * 1024;   // per goroutine; only touched pages become resident
   bool report_leaks = true;              // list goroutines left when main returns
+  // After main returns, goroutines that can still finish get this long to do
+  // so (like goleak's retries); whatever is left is reported and unwound. run
+  // returns at once when every goroutine has finished or is blocked for good.
+  std::chrono::milliseconds shutdown_grace{100};
 };
 
 namespace detail {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <climits>
+#include <cstddef>
 #include <cstdio>
 #include <random>
 
@@ -95,6 +96,7 @@ real_scheduler::real_scheduler(const real_options& opt)
     : scheduler(opt.stack_size, /*controlled=*/false),
       nprocs_(opt.procs != 0 ? opt.procs : std::max(1u, std::thread::hardware_concurrency())),
       report_leaks_(opt.report_leaks),
+      shutdown_grace_(opt.shutdown_grace),
       next_timer_ns_(no_timer) {
   std::random_device rd;
   for (unsigned i = 0; i < nprocs_; ++i) {
@@ -397,11 +399,13 @@ g* real_scheduler::find_runnable(worker* w) {
       continue;
     }
     // Everyone idle, nothing queued, no timer, no blocking call: no goroutine
-    // can ever become runnable again.
+    // can ever become runnable again. Before main returns that is a deadlock;
+    // after, it means whatever is left is blocked for good: stop now.
     if (npidle_.load(std::memory_order_seq_cst) == static_cast<int>(nprocs_) &&
         blocking_inflight_.load(std::memory_order_seq_cst) == 0 &&
-        next_timer_ns_.load(std::memory_order_seq_cst) == no_timer && !any_work_visible(w)) {
-      deadlock_.store(true, std::memory_order_release);
+        (next_timer_ns_.load(std::memory_order_seq_cst) == no_timer || only_grace_timer_left()) &&
+        !any_work_visible(w)) {
+      if (!main_done_.load(std::memory_order_acquire)) deadlock_.store(true, std::memory_order_release);
       begin_stop();
       unidle(w);
       return nullptr;
@@ -510,7 +514,10 @@ g* real_scheduler::spawn(task fn, const weft::source_location& site, g* parent) 
 void real_scheduler::goexit(g* self) {
   worker* w = workers_[self->last_worker].get();
   self->status.store(gstatus::dead, std::memory_order_relaxed);
-  if (self->is_main) begin_stop();
+  if (self->is_main)
+    main_returned();
+  else if (main_done_.load(std::memory_order_relaxed) && num_goroutine() == 0)
+    begin_stop();
   // Recycle once off its stack: into this worker's cache, else the shared list.
   switch_away(
       w, self,
@@ -735,6 +742,24 @@ void real_scheduler::drain_blocking_pool() {
 }
 
 // ---------------------------------------------------------------- run and teardown
+
+void real_scheduler::main_returned() noexcept {
+  main_done_.store(true, std::memory_order_seq_cst);
+  if (num_goroutine() == 0 || shutdown_grace_ <= duration::zero()) {
+    begin_stop();
+    return;
+  }
+  grace_timer_.when = now() + shutdown_grace_;
+  grace_timer_.s = this;
+  grace_timer_.fire = [](timer* t, time_point) noexcept { static_cast<grace_timer*>(t)->s->begin_stop(); };
+  timer_start(&grace_timer_, {});
+}
+
+bool real_scheduler::only_grace_timer_left() const noexcept {
+  if (!main_done_.load(std::memory_order_acquire)) return false;
+  lock_guard l(timers_lock_);
+  return timers_.size() == 1 && timers_.top() == &grace_timer_;
+}
 
 void real_scheduler::begin_stop() noexcept {
   stopping_.store(true, std::memory_order_seq_cst);

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -40,6 +41,7 @@ struct real_options {
   unsigned procs = 0;  // 0: hardware threads
   std::size_t stack_size = 256 * 1024;
   bool report_leaks = true;
+  std::chrono::milliseconds shutdown_grace{100};
 };
 
 class real_scheduler final : public scheduler {
@@ -109,6 +111,15 @@ class real_scheduler final : public scheduler {
 
   unsigned nprocs_;
   bool report_leaks_;
+  duration shutdown_grace_;
+  // Once main has returned: stop when nothing is left to finish, or when the
+  // grace timer fires.
+  std::atomic<bool> main_done_{false};
+  struct grace_timer : timer {
+    real_scheduler* s = nullptr;
+  } grace_timer_;
+  void main_returned() noexcept;
+  bool only_grace_timer_left() const noexcept;
   std::vector<std::unique_ptr<worker>> workers_;
 
   spin_lock global_lock_;
