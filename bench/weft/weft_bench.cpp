@@ -1,0 +1,232 @@
+// weft's benchmark suite. Each BM_<Name>/procs:<P> does exactly the work of
+// its Go twin (bench/go/weft_bench_test.go, Benchmark<Name> at GOMAXPROCS P)
+// and its Boost.Fiber twin: see bench/README.md for the definitions, and
+// bench/compare.py for the side-by-side table.
+//
+// The body of each benchmark runs as the main goroutine of a weft::run with
+// `procs` workers; goroutines it needs are started before the timed loop
+// unless the work itself is spread over them (MPMC4x4, Yield).
+#include <benchmark/benchmark.h>
+
+#include <weft/weft.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using benchmark::IterationCount;
+
+template <class Body>
+void on_procs(benchmark::State& state, Body&& body) {
+  weft::run({.procs = static_cast<unsigned>(state.range(0)), .report_leaks = true}, [&] { body(); });
+}
+
+void BM_PingPong(benchmark::State& state) {
+  on_procs(state, [&] {
+    auto ch1 = weft::make_chan<int>();
+    auto ch2 = weft::make_chan<int>();
+    auto done = weft::make_chan<weft::unit>();
+    weft::go([=] {
+      for (int v : ch1) ch2.send(v);
+      done.close();
+    });
+    int i = 0;
+    long sum = 0;
+    for (auto _ : state) {
+      ch1.send(i++);
+      sum += *ch2.recv();
+    }
+    ch1.close();
+    done.recv();
+    benchmark::DoNotOptimize(sum);
+  });
+}
+
+void BM_SPSC(benchmark::State& state) {
+  on_procs(state, [&] {
+    auto ch = weft::make_chan<int>(128);
+    const IterationCount n = state.max_iterations;
+    weft::go([=] {
+      for (IterationCount i = 0; i < n; ++i) ch.send(static_cast<int>(i));
+    });
+    long sum = 0;
+    for (auto _ : state) sum += *ch.recv();
+    benchmark::DoNotOptimize(sum);
+  });
+}
+
+void BM_MPMC4x4(benchmark::State& state) {
+  constexpr int producers = 4, consumers = 4;
+  on_procs(state, [&] {
+    const IterationCount n = state.max_iterations;
+    while (state.KeepRunningBatch(n)) {
+      auto ch = weft::make_chan<int>(128);
+      weft::wait_group prod, cons;
+      std::vector<IterationCount> counts(consumers, 0);
+      for (int p = 0; p < producers; ++p) {
+        const IterationCount share = n / producers + (p < n % producers ? 1 : 0);
+        prod.add(1);
+        weft::go([&prod, ch, share] {
+          for (IterationCount i = 0; i < share; ++i) ch.send(static_cast<int>(i));
+          prod.done();
+        });
+      }
+      for (int c = 0; c < consumers; ++c) {
+        cons.add(1);
+        weft::go([&cons, &counts, ch, c] {
+          IterationCount k = 0;
+          for (int v : ch) k += v >= 0;
+          counts[c] = k;
+          cons.done();
+        });
+      }
+      prod.wait();
+      ch.close();
+      cons.wait();
+      IterationCount total = 0;
+      for (IterationCount k : counts) total += k;
+      if (total != n) state.SkipWithError("MPMC4x4 lost items");
+    }
+  });
+}
+
+void BM_Select2Ready(benchmark::State& state) {
+  on_procs(state, [&] {
+    auto x = weft::make_chan<int>(1);
+    auto y = weft::make_chan<int>(1);
+    x.send(1);
+    y.send(2);
+    long hits = 0;
+    for (auto _ : state) {
+      weft::select(weft::on_recv(x, [&](std::optional<int> v) { hits += *v; x.send(*v); }),
+                   weft::on_recv(y, [&](std::optional<int> v) { hits += *v; y.send(*v); }));
+    }
+    benchmark::DoNotOptimize(hits);
+  });
+}
+
+void BM_SelectDefault(benchmark::State& state) {
+  on_procs(state, [&] {
+    auto ch = weft::make_chan<int>();
+    long hits = 0;
+    for (auto _ : state) {
+      weft::select(weft::on_recv(ch, [&](std::optional<int> v) { hits += *v; }),
+                   weft::on_default([&] { ++hits; }));
+    }
+    benchmark::DoNotOptimize(hits);
+  });
+}
+
+void BM_SpawnJoin(benchmark::State& state) {
+  on_procs(state, [&] {
+    weft::wait_group wg;
+    for (auto _ : state) {
+      wg.add(1);
+      weft::go([&wg] { wg.done(); });
+      wg.wait();
+    }
+  });
+}
+
+void BM_Yield(benchmark::State& state) {
+  on_procs(state, [&] {
+    const IterationCount n = state.max_iterations;
+    const IterationCount half = n / 2;
+    while (state.KeepRunningBatch(n)) {
+      weft::wait_group wg;
+      for (IterationCount k : {half, n - half}) {
+        wg.add(1);
+        weft::go([&wg, k] {
+          for (IterationCount i = 0; i < k; ++i) weft::yield();
+          wg.done();
+        });
+      }
+      wg.wait();
+    }
+  });
+}
+
+// The process's resident set in bytes, from /proc/self/statm.
+long rss_bytes() {
+  long size = 0, resident = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &size, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+// Starts n goroutines that all block receiving on one unbuffered channel,
+// waits until every one has started, closes the channel and waits for all to
+// exit. Returns the growth of the resident set while they were all blocked.
+long blocked_batch(int n) {
+  auto ch = weft::make_chan<int>();
+  weft::wait_group started, exited;
+  started.add(n);
+  exited.add(n);
+  const long before = rss_bytes();
+  for (int i = 0; i < n; ++i)
+    weft::go([&started, &exited, ch] {
+      started.done();
+      ch.recv();
+      exited.done();
+    });
+  started.wait();
+  const long after = rss_bytes();
+  ch.close();
+  exited.wait();
+  return after - before;
+}
+
+// One iteration is a whole batch. rss_per_g comes from the first, untimed
+// batch of the runtime, when every goroutine gets a fresh g and stack (later
+// batches reuse them warm, as Go's do): the largest growth seen for this n
+// and procs. g_per_op (= n) turns ns/op into ns per goroutine.
+void blocked_bench(benchmark::State& state, int n) {
+  static std::map<std::pair<int, std::int64_t>, long> max_grown;
+  on_procs(state, [&] {
+    long& grown = max_grown[{n, state.range(0)}];
+    grown = std::max(grown, blocked_batch(n));
+    for (auto _ : state) blocked_batch(n);
+    state.counters["rss_per_g"] = static_cast<double>(grown) / n;
+    state.counters["g_per_op"] = n;
+    state.SetItemsProcessed(state.iterations() * n);
+  });
+}
+
+void BM_Blocked100k(benchmark::State& state) { blocked_bench(state, 100'000); }
+void BM_Million(benchmark::State& state) { blocked_bench(state, 1'000'000); }
+
+void register_all() {
+  for (auto* b : {
+           benchmark::RegisterBenchmark("BM_PingPong", BM_PingPong),
+           benchmark::RegisterBenchmark("BM_SPSC", BM_SPSC),
+           benchmark::RegisterBenchmark("BM_MPMC4x4", BM_MPMC4x4),
+           benchmark::RegisterBenchmark("BM_Select2Ready", BM_Select2Ready),
+           benchmark::RegisterBenchmark("BM_SelectDefault", BM_SelectDefault),
+           benchmark::RegisterBenchmark("BM_SpawnJoin", BM_SpawnJoin),
+           benchmark::RegisterBenchmark("BM_Yield", BM_Yield),
+           benchmark::RegisterBenchmark("BM_Blocked100k", BM_Blocked100k),
+       })
+    b->ArgName("procs")->Arg(1)->Arg(2)->UseRealTime();
+  // A million parked goroutines: run explicitly (--benchmark_filter=Million).
+  benchmark::RegisterBenchmark("BM_Million", BM_Million)
+      ->ArgName("procs")->Arg(2)->UseRealTime()->Iterations(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
