@@ -24,7 +24,9 @@ g* scheduler::new_g(task fn, const weft::source_location& site, g* parent, g* re
       free_ = gp->link;
     }
   }
+  bool fresh = false;
   if (gp == nullptr) {
+    fresh = true;
     gp = new g;
     try {
       gp->stk = stacks_.allocate();
@@ -40,7 +42,10 @@ g* scheduler::new_g(task fn, const weft::source_location& site, g* parent, g* re
     all_ = gp;
   }
   gp->link = nullptr;
-  make_context(&gp->ctx, gp->stk, &scheduler::goroutine_entry, gp);
+  // A recycled g is parked at the bottom of its own entry loop (goexit), ready
+  // to run the next body: resuming it is cheaper than building a new context.
+  // Only a fresh g needs one.
+  if (fresh) make_context(&gp->ctx, gp->stk, &scheduler::goroutine_entry, gp);
 #if WEFT_TSAN
   {
     // The previous goroutine on this g touched its closure storage as itself;
