@@ -278,3 +278,25 @@ TEST(Run, GraceIsBoundedAndLeftoversReported) {
   EXPECT_NE(err.find("[sleep]"), std::string::npos) << err;
   EXPECT_THROW(weft::run({.procs = 1, .shutdown_grace = std::chrono::milliseconds(-1)}, [] {}), weft::panic_error);
 }
+
+TEST(Run, BusyGoroutineIsPreemptedAtItsNextOperation) {
+  // One worker; a goroutine that never blocks (its select always finds a
+  // ready case) must still let main's timer fire and main run.
+  for (unsigned procs : {1u, 2u}) {
+    auto t0 = std::chrono::steady_clock::now();
+    weft::run({.procs = procs}, [procs] {
+      std::atomic<bool> stop{false};
+      auto ch = weft::make_chan<int>(1);
+      auto done = weft::make_chan<weft::unit>();
+      for (unsigned i = 0; i < procs; ++i)
+        weft::go([&, ch, done] {
+          while (!stop.load()) weft::select(weft::on_send(ch, 1), weft::on_recv(ch));
+          done.send({});
+        });
+      weft::sleep(5ms);
+      stop = true;
+      for (unsigned i = 0; i < procs; ++i) done.recv();
+    });
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30)) << "procs " << procs;
+  }
+}

@@ -108,14 +108,17 @@ void park(wait_reason why, const void* obj, unlock_fn unlock, void* arg,
 
 void ready(g* p) noexcept { p->sched->ready(p); }
 
-std::atomic<int> controlled_schedulers{0};
+std::atomic<int> attention{0};
 
 void sched_point_slow(op o, const void* obj) {
   g* self = current_g();
-  if (self == nullptr || !self->sched->controlled) return;
+  if (self == nullptr) return;
   {
     runtime_section rs;
-    self->sched->sched_point(self, o, obj);
+    if (self->sched->controlled)
+      self->sched->sched_point(self, o, obj);
+    else
+      self->sched->preempt_point(self);
   }
   check_unwind(self);
 }

@@ -46,6 +46,8 @@ struct alignas(64) real_scheduler::worker {
   // off the idle list); 2 = just look again.
   std::atomic<std::uint32_t> wake_word{0};
   bool idle = false;  // guarded by idle_lock_
+  std::atomic<bool> asleep{false};   // in futex_wait (for sysmon)
+  std::atomic<bool> preempt{false};  // sysmon asks the running goroutine to yield
   std::thread thread;
 
   // Owner-only writer: a load and a store, not a read-modify-write.
@@ -311,7 +313,9 @@ void real_scheduler::sleep(worker* w) {
       timeout = &ts;
     }
   }
+  w->asleep.store(true, std::memory_order_relaxed);
   if (!stopping_.load(std::memory_order_acquire)) futex_wait(&w->wake_word, 0, timeout);
+  w->asleep.store(false, std::memory_order_relaxed);
   if (timed) {
     worker* self = w;
     timed_sleeper_.compare_exchange_strong(self, nullptr, std::memory_order_seq_cst);
@@ -549,6 +553,43 @@ void real_scheduler::on_panic(g* self, std::exception_ptr e) noexcept {
   fatal_goroutine_panic(self, what);
 }
 
+void real_scheduler::preempt_point(g* self) {
+  worker* w = workers_[self->last_worker].get();
+  if (!w->preempt.load(std::memory_order_relaxed) || !w->preempt.exchange(false, std::memory_order_relaxed))
+    return;
+  attention.fetch_sub(1, std::memory_order_relaxed);
+  yield(self);
+}
+
+void real_scheduler::sysmon_loop() {
+  runtime_section rs;
+  constexpr std::int64_t preempt_after_ns = 10'000'000;  // Go's forcePreemptNS
+  std::vector<std::uint64_t> last_tick(nprocs_, ~0ull);
+  std::vector<std::int64_t> since(nprocs_, 0);
+  while (!stopping_.load(std::memory_order_acquire)) {
+    // Every millisecond while some worker is busy; rarely when all sleep.
+    const bool all_idle = npidle_.load(std::memory_order_relaxed) == static_cast<int>(nprocs_);
+    const std::int64_t wait_ns = all_idle ? 20'000'000 : 1'000'000;
+    struct timespec ts {0, static_cast<long>(wait_ns)};
+    futex_wait(&sysmon_word_, 0, &ts);
+    const std::int64_t t = mono_ns();
+    for (unsigned i = 0; i < nprocs_; ++i) {
+      worker* w = workers_[i].get();
+      std::uint64_t tick = w->schedtick.load(std::memory_order_relaxed);
+      if (tick != last_tick[i] || w->asleep.load(std::memory_order_relaxed)) {
+        last_tick[i] = tick;
+        since[i] = t;
+        continue;
+      }
+      if (t - since[i] >= preempt_after_ns && !w->preempt.load(std::memory_order_relaxed)) {
+        attention.fetch_add(1, std::memory_order_relaxed);
+        w->preempt.store(true, std::memory_order_relaxed);
+        since[i] = t;
+      }
+    }
+  }
+}
+
 std::uint32_t real_scheduler::random_below(g* self, std::uint32_t n) {
   worker* w = workers_[self->last_worker].get();
   return n <= 1 ? 0 : static_cast<std::uint32_t>((static_cast<std::uint64_t>(w->next_random()) * n) >> 32);
@@ -764,6 +805,8 @@ bool real_scheduler::only_grace_timer_left() const noexcept {
 void real_scheduler::begin_stop() noexcept {
   stopping_.store(true, std::memory_order_seq_cst);
   wake_all();
+  sysmon_word_.store(1, std::memory_order_release);
+  futex_wake(&sysmon_word_, 1);
 }
 
 void real_scheduler::run_main(task main_body) {
@@ -784,8 +827,16 @@ void real_scheduler::run_main(task main_body) {
     for (auto& t : threads) t.join();
     throw;
   }
+  try {
+    sysmon_ = std::thread([this] { sysmon_loop(); });
+  } catch (...) {
+    // No monitor thread to be had: the runtime works, without preemption.
+  }
   worker_loop(workers_[0].get());
   for (auto& t : threads) t.join();
+  if (sysmon_.joinable()) sysmon_.join();
+  for (auto& wk : workers_)
+    if (wk->preempt.exchange(false)) attention.fetch_sub(1, std::memory_order_relaxed);
   teardown();
 }
 

@@ -20,7 +20,10 @@
 //    equals the idle list's length; a worker announces itself idle before
 //    rechecking every queue, and submitters push before checking npidle_ and
 //    nmspinning_ (both seq_cst), so a submission is never missed by all;
-//  - timers_lock_ guards the timer heap; timers fire under it.
+//  - timers_lock_ guards the timer heap; timers fire under it;
+//  - a worker's `preempt` flag is raised by sysmon, once, and lowered by the
+//    goroutine on that worker at its next interleaving point, which then
+//    yields; while raised it counts in detail::attention.
 #pragma once
 
 #include <atomic>
@@ -66,6 +69,7 @@ class real_scheduler final : public scheduler {
   bool timer_reset(timer* t, time_point when, duration period, std::shared_ptr<void> keepalive) override;
   void blocking_call(g* self, task fn) override;
   std::uint32_t random_below(g* self, std::uint32_t n) override;
+  void preempt_point(g* self) override;
 
   unsigned procs() const noexcept { return nprocs_; }
 
@@ -103,6 +107,15 @@ class real_scheduler final : public scheduler {
   bool timers_due() const noexcept;
   void note_new_timer(time_point when) noexcept;
   void refresh_next_timer() noexcept;  // timers_lock_ held
+
+  // sysmon: a monitor thread that asks goroutines running for too long (no
+  // switch on their worker for preempt_after) to yield at their next
+  // interleaving point. Without it, a goroutine that always finds work (a
+  // select that never blocks) would keep its worker forever, and with one
+  // worker nothing else — not even a timer — would ever run.
+  void sysmon_loop();
+  std::thread sysmon_;
+  std::atomic<std::uint32_t> sysmon_word_{0};
 
   // shutdown
   void begin_stop() noexcept;

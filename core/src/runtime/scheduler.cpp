@@ -7,12 +7,12 @@ namespace weft::detail {
 
 scheduler::scheduler(std::size_t stack_size, bool controlled_)
     : controlled(controlled_), stacks_(stack_size) {
-  if (controlled) controlled_schedulers.fetch_add(1, std::memory_order_relaxed);
+  if (controlled) attention.fetch_add(1, std::memory_order_relaxed);
 }
 
 scheduler::~scheduler() {
   destroy_all_gs();
-  if (controlled) controlled_schedulers.fetch_sub(1, std::memory_order_relaxed);
+  if (controlled) attention.fetch_sub(1, std::memory_order_relaxed);
 }
 
 g* scheduler::new_g(task fn, const weft::source_location& site, g* parent, g* recycled) {

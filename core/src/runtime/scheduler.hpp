@@ -58,6 +58,9 @@ class scheduler {
   // Interleaving points, random choices and happens-before edges: only a
   // controlled scheduler is called.
   virtual void sched_point(g* self, op o, const void* obj) {}
+  // An uncontrolled scheduler's chance, at an interleaving point, to make a
+  // goroutine that has run too long yield (see real_scheduler's sysmon).
+  virtual void preempt_point(g* self) {}
   virtual std::uint32_t random_below(g* self, std::uint32_t n) = 0;
   virtual void hb_release(g* self, const void* addr) noexcept {}
   virtual void hb_acquire(g* self, const void* addr) noexcept {}

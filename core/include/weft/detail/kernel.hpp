@@ -88,14 +88,16 @@ void park(wait_reason why, const void* obj, unlock_fn unlock, void* arg,
 // Make a parked goroutine runnable. Call exactly once per park.
 void ready(g*) noexcept;
 
-// How many controlled schedulers (explorers) exist in the process. While none
-// does, an interleaving point costs one load and a branch.
-extern std::atomic<int> controlled_schedulers;
+// Non-zero while some scheduler wants to hear about interleaving points: an
+// explorer exists, or a real scheduler has asked a long-running goroutine to
+// yield. While it is zero an interleaving point costs one load and a branch.
+extern std::atomic<int> attention;
 void sched_point_slow(op, const void* obj);
 
-// An interleaving point (see op). Free on the real scheduler.
+// An interleaving point (see op): a scheduling decision under the explorer, a
+// preemption point on the real scheduler.
 inline void sched_point(op o, const void* obj) {
-  if (__builtin_expect(controlled_schedulers.load(std::memory_order_relaxed) != 0, 0)) sched_point_slow(o, obj);
+  if (__builtin_expect(attention.load(std::memory_order_relaxed) != 0, 0)) sched_point_slow(o, obj);
 }
 // A uniformly random value in [0, n): select's choice among ready cases. Under
 // the explorer it is a recorded decision.

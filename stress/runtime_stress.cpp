@@ -1,0 +1,192 @@
+// Stress: the runtime's racy corners, many times over, at 1, 2, 4 and 8
+// workers. Each test checks a conservation law, so a lost wake-up, a double
+// delivery or a stale select waiter shows up as a wrong count (or a hang,
+// which ctest's timeout catches).
+#include <gtest/gtest.h>
+
+#include <weft/weft.hpp>
+
+#include <atomic>
+#include <random>
+#include <vector>
+
+#include "weft/detail/config.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+// ThreadSanitizer: ~850 KB per live goroutine and a cap of ~8000 fibers.
+constexpr int scale = WEFT_TSAN ? 1 : 4;
+
+class Stress : public ::testing::TestWithParam<unsigned> {};
+INSTANTIATE_TEST_SUITE_P(Procs, Stress, ::testing::Values(1u, 2u, 4u, 8u),
+                         [](const auto& info) { return "procs" + std::to_string(info.param); });
+}  // namespace
+
+TEST_P(Stress, SelectStormDeliversEveryValueOnce) {
+  // Senders and selecting receivers over 4 channels of mixed capacity; every
+  // value sent is received exactly once.
+  const int senders = 4 * scale, receivers = 4 * scale, per = 2000;
+  long total = weft::run({.procs = GetParam()}, [&] {
+    std::vector<weft::chan<long>> chans{weft::make_chan<long>(), weft::make_chan<long>(1),
+                                        weft::make_chan<long>(8), weft::make_chan<long>()};
+    auto quit = weft::make_chan<weft::unit>();
+    auto sums = weft::make_chan<long>(receivers);
+    weft::wait_group wg;
+    for (int s = 0; s < senders; ++s) {
+      wg.add(1);
+      weft::go([&, s] {
+        std::mt19937 rng(s);
+        for (int i = 1; i <= per; ++i) {
+          auto& ch = chans[rng() % chans.size()];
+          // Half plain sends, half select sends racing a timeout.
+          if (i % 2)
+            ch.send(i);
+          else
+            while (weft::select(weft::on_send(ch, long(i)), weft::on_recv(weft::after(50us))) != 0) {}
+        }
+        wg.done();
+      });
+    }
+    for (int r = 0; r < receivers; ++r)
+      weft::go([&] {
+        long sum = 0;
+        for (bool stop = false; !stop;) {
+          auto take = [&](std::optional<long> v) { sum += *v; };
+          weft::select(weft::on_recv(chans[0], take), weft::on_recv(chans[1], take), weft::on_recv(chans[2], take),
+                       weft::on_recv(chans[3], take), weft::on_recv(quit, [&](auto) { stop = true; }));
+        }
+        // Drain what is left once senders are done.
+        for (auto& ch : chans)
+          while (auto v = ch.try_recv()) sum += *v;
+        sums.send(sum);
+      });
+    wg.wait();
+    quit.close();
+    long t = 0;
+    for (int r = 0; r < receivers; ++r) t += *sums.recv();
+    return static_cast<int>(t % 1000000007);
+  });
+  const long expected = (long(senders) * per * (per + 1) / 2) % 1000000007;
+  EXPECT_EQ(total, expected);
+}
+
+TEST_P(Stress, CloseRacesBlockedSendersReceiversAndSelects) {
+  // Close a channel while goroutines are blocked on it in every way; each must
+  // come back exactly once with the right outcome.
+  for (int round = 0; round < 50 * scale; ++round) {
+    std::atomic<int> recv_closed{0}, send_panics{0}, select_outcomes{0};
+    const int each = 8;
+    weft::run({.procs = GetParam()}, [&] {
+      auto ch = weft::make_chan<int>(round % 3);
+      weft::wait_group wg;
+      for (int i = 0; i < each; ++i) {
+        wg.add(3);
+        weft::go([&] {
+          while (ch.recv()) {}
+          recv_closed++;
+          wg.done();
+        });
+        weft::go([&] {
+          try {
+            for (;;) ch.send(1);
+          } catch (const weft::panic_error&) {
+            send_panics++;
+          }
+          wg.done();
+        });
+        weft::go([&] {
+          try {
+            for (bool done = false; !done;)
+              weft::select(weft::on_recv(ch, [&](std::optional<int> v) { done = !v; }), weft::on_send(ch, 2));
+          } catch (const weft::panic_error&) {
+          }
+          select_outcomes++;
+          wg.done();
+        });
+      }
+      weft::sleep(200us);
+      ch.close();
+      wg.wait();
+    });
+    ASSERT_EQ(recv_closed.load(), each) << "round " << round;
+    ASSERT_EQ(send_panics.load(), each) << "round " << round;
+    ASSERT_EQ(select_outcomes.load(), each) << "round " << round;
+  }
+}
+
+TEST_P(Stress, SpawnTreesAndYields) {
+  // A tree of goroutines that spawn children, yield and report up.
+  const int depth = WEFT_TSAN ? 7 : 11;
+  long leaves = weft::run({.procs = GetParam()}, [&] {
+    struct node {
+      static long grow(int d) {
+        if (d == 0) return 1;
+        auto out = weft::make_chan<long>(2);
+        for (int c = 0; c < 2; ++c) weft::go([=] { out.send(grow(d - 1)); });
+        weft::yield();
+        return *out.recv() + *out.recv();
+      }
+    };
+    return static_cast<int>(node::grow(depth));
+  });
+  EXPECT_EQ(leaves, 1L << depth);
+}
+
+TEST_P(Stress, TimersStoppedResetAndFiringConcurrently) {
+  // Many goroutines arm, stop and reset short timers while others fire: each
+  // stop that reports success means the timer never delivers that value.
+  const int goroutines = 16 * scale, rounds = 200;
+  std::atomic<long> late_deliveries{0};
+  weft::run({.procs = GetParam()}, [&] {
+    weft::wait_group wg;
+    for (int g = 0; g < goroutines; ++g) {
+      wg.add(1);
+      weft::go([&, g] {
+        std::mt19937 rng(g);
+        for (int r = 0; r < rounds; ++r) {
+          auto t = weft::new_timer(std::chrono::microseconds(rng() % 200));
+          if (rng() % 2) weft::sleep(std::chrono::microseconds(rng() % 200));
+          if (t.stop()) {
+            // Stopped before firing: nothing may arrive, ever.
+            if (weft::select(weft::on_recv(t.c()), weft::on_recv(weft::after(300us))) == 0) late_deliveries++;
+          } else {
+            t.c().recv();  // it fired: the value is there (or about to be)
+            if (t.reset(std::chrono::microseconds(rng() % 100))) late_deliveries++;  // was not active
+            t.c().recv();
+          }
+        }
+        wg.done();
+      });
+    }
+    wg.wait();
+  });
+  EXPECT_EQ(late_deliveries.load(), 0);
+}
+
+TEST_P(Stress, PingPongPairsAcrossWorkers) {
+  const int pairs = 8 * scale, rounds = 5000;
+  long total = weft::run({.procs = GetParam()}, [&] {
+    auto results = weft::make_chan<long>(pairs);
+    for (int p = 0; p < pairs; ++p)
+      weft::go([=] {
+        auto a = weft::make_chan<int>(), b = weft::make_chan<int>();
+        weft::go([=] {
+          for (int v : a) b.send(v + 1);
+          b.close();
+        });
+        long s = 0;
+        for (int i = 0; i < rounds; ++i) {
+          a.send(i);
+          s += *b.recv();
+        }
+        a.close();
+        b.recv();
+        results.send(s);
+      });
+    long t = 0;
+    for (int p = 0; p < pairs; ++p) t += *results.recv();
+    return static_cast<int>(t % 1000000007);
+  });
+  EXPECT_EQ(total, (long(pairs) * (long(rounds) * (rounds + 1) / 2)) % 1000000007);
+}
