@@ -174,6 +174,7 @@ bool chan_try_send(chan_core* core, void* elem) {
   sched_point(op::chan_send, core);
   if (core == nullptr) return false;
   chan_impl* c = impl(core);
+  if (!c->maybe_ready(true)) return false;
   const bool hb = hb_wanted(current_g());
   runtime_section rs;
   c->lock.lock();
@@ -248,6 +249,7 @@ try_recv_result chan_try_recv(chan_core* core, void* out) {
   sched_point(op::chan_recv, core);
   if (core == nullptr) return try_recv_result::empty;
   chan_impl* c = impl(core);
+  if (!c->maybe_ready(false)) return try_recv_result::empty;
   const bool hb = hb_wanted(current_g());
   runtime_section rs;
   c->lock.lock();
@@ -277,7 +279,7 @@ void chan_close(chan_core* core, const weft::source_location& where) {
     c->lock.unlock();
     throw panic_error("close of closed channel");
   }
-  c->closed = true;
+  c->closed.store(true, std::memory_order_release);
   if (hb) rt_hb_release(c);
   // Collect every waiter (chained through `next`, free once dequeued), then
   // wake them outside the lock.

@@ -57,14 +57,16 @@ struct waiter {
 
 class waitq {
  public:
-  bool empty() const noexcept { return first_ == nullptr; }
+  bool empty() const noexcept { return first() == nullptr; }
+  // Without the lock (see chan_impl::maybe_ready): a relaxed look at the head.
+  bool looks_empty() const noexcept { return first_.load(std::memory_order_acquire) == nullptr; }
   void push(waiter* w) noexcept {
     w->next = nullptr;
     w->prev = last_;
     if (last_ != nullptr)
       last_->next = w;
     else
-      first_ = w;
+      first_.store(w, std::memory_order_relaxed);
     last_ = w;
     w->queued = true;
   }
@@ -73,7 +75,7 @@ class waitq {
     if (w->prev != nullptr)
       w->prev->next = w->next;
     else
-      first_ = w->next;
+      first_.store(w->next, std::memory_order_relaxed);
     if (w->next != nullptr)
       w->next->prev = w->prev;
     else
@@ -84,7 +86,7 @@ class waitq {
   // The first waiter that can still be woken, removed from the queue and, for a
   // select, claimed. Waiters of selects that already fired are dropped.
   waiter* dequeue() noexcept {
-    while (waiter* w = first_) {
+    while (waiter* w = first()) {
       remove(w);
       if (w->sel != nullptr) {
         std::uint32_t expected = 0;
@@ -98,14 +100,15 @@ class waitq {
   // Is there a waiter dequeue() would return? (Under the lock; a select
   // elsewhere may still win it before we dequeue.)
   bool has_live() const noexcept {
-    for (waiter* w = first_; w != nullptr; w = w->next)
+    for (waiter* w = first(); w != nullptr; w = w->next)
       if (w->sel == nullptr || w->sel->done.load(std::memory_order_acquire) == 0) return true;
     return false;
   }
-  waiter* first() const noexcept { return first_; }
+  waiter* first() const noexcept { return first_.load(std::memory_order_relaxed); }
 
  private:
-  waiter* first_ = nullptr;
+  // Written under the channel lock; atomic only so maybe_ready may peek.
+  std::atomic<waiter*> first_{nullptr};
   waiter* last_ = nullptr;
 };
 
@@ -123,7 +126,7 @@ class chan_impl : public chan_core {
   std::size_t recvx = 0;
   std::size_t sendx = 0;
   std::atomic<std::size_t> count{0};  // written under lock; read lock-free by len()
-  bool closed = false;
+  std::atomic<bool> closed{false};  // written under lock; read lock-free by maybe_ready
   waitq recvq;
   waitq sendq;
 
@@ -159,6 +162,21 @@ class chan_impl : public chan_core {
   // `hb`: happens-before edges are wanted (TSan build, or the explorer).
   outcome send_locked(void* elem, waiter** to_wake, bool hb) noexcept;
   outcome recv_locked(void* out, waiter** to_wake, bool hb) noexcept;
+  // A lock-free look that may say "maybe" when the answer is no, never "no"
+  // when an operation could complete (Go's select fast path for a default):
+  // for a receive, an empty and still-open channel is not ready, and seeing it
+  // empty before seeing it open means both held at once; for a send, an open
+  // channel with no room and no receiver.
+  bool maybe_ready(bool is_send) const noexcept {
+    if (is_send) {
+      if (closed.load(std::memory_order_relaxed)) return true;
+      return cap == 0 ? !recvq.looks_empty() : count.load(std::memory_order_acquire) < cap;
+    }
+    // Emptiness first, then closedness: the two loads stay in that order.
+    if (cap == 0 ? sendq.looks_empty() : count.load(std::memory_order_acquire) == 0)
+      return closed.load(std::memory_order_acquire);
+    return true;
+  }
   bool send_ready() const noexcept { return closed || recvq.has_live() || n() < cap; }
   bool recv_ready() const noexcept { return sendq.has_live() || n() > 0 || closed; }
 };

@@ -80,6 +80,13 @@ void unlock_all(void* p) noexcept {
 std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
                        const weft::source_location& where) {
   sched_point(op::select, nullptr);
+  if (has_default) {
+    // Go's fast path: nothing can be ready, so take the default without a lock.
+    bool maybe = false;
+    for (std::size_t i = 0; i < n && !maybe; ++i)
+      maybe = cases[i].c != nullptr && impl(cases[i].c)->maybe_ready(cases[i].is_send);
+    if (!maybe) return n;
+  }
   g* self = require_current("select");
   const bool hb = hb_wanted(self);
   runtime_section rs;
