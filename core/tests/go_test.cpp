@@ -300,3 +300,28 @@ TEST(Run, BusyGoroutineIsPreemptedAtItsNextOperation) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30)) << "procs " << procs;
   }
 }
+
+TEST(Run, ReadiedGoroutineRunsWhileItsWakerKeepsWorking) {
+  // The woken goroutine waits in its waker's runnext slot; an idle worker must
+  // get it while the waker keeps running (and reaching interleaving points).
+  weft::run({.procs = 2}, [] {
+    auto ping = weft::make_chan<int>();
+    auto side = weft::make_chan<int>(1);
+    std::atomic<bool> b_ran{false};
+    auto done = weft::make_chan<weft::unit>();
+    weft::go([&, ping, done] {
+      ping.recv();
+      b_ran = true;
+      done.close();
+    });
+    weft::sleep(2ms);
+    ping.send(1);
+    auto t0 = std::chrono::steady_clock::now();
+    while (!b_ran.load() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+      side.try_send(1);
+      side.try_recv();
+    }
+    EXPECT_TRUE(b_ran.load()) << "a readied goroutine stayed behind its busy waker";
+    done.recv();
+  });
+}

@@ -30,7 +30,12 @@ struct alignas(64) real_scheduler::worker {
   // Local run queue (see real_scheduler.hpp). head is written by thieves too.
   alignas(64) std::atomic<std::uint32_t> head{0};
   alignas(64) std::atomic<std::uint32_t> tail{0};
+  // Written only by the owner (plain loads and stores: no read-modify-write on
+  // the ping-pong path); others read it only as a hint. A thief that wants it
+  // raises publish_req, and the owner moves it to the ring (where it can be
+  // stolen) at its next interleaving point or switch.
   std::atomic<g*> runnext{nullptr};
+  std::atomic<bool> publish_req{false};
   std::atomic<g*> ring[ring_size] = {};
   // Bumped at every schedule; a thief takes runnext only from a worker whose
   // tick has not moved for a while (its goroutine is running long).
@@ -117,7 +122,8 @@ real_scheduler::~real_scheduler() = default;
 
 void real_scheduler::runq_put(worker* w, g* gp, bool next) noexcept {
   if (next) {
-    g* old = w->runnext.exchange(gp, std::memory_order_acq_rel);
+    g* old = w->runnext.load(std::memory_order_relaxed);
+    w->runnext.store(gp, std::memory_order_release);
     if (old == nullptr) return;
     gp = old;  // the previous runnext goes to the tail
   }
@@ -146,9 +152,10 @@ bool real_scheduler::runq_put_slow(worker* w, g* gp, std::uint32_t h, std::uint3
 }
 
 g* real_scheduler::runq_get(worker* w) noexcept {
-  g* nx = w->runnext.load(std::memory_order_relaxed);
-  if (nx != nullptr && w->runnext.compare_exchange_strong(nx, nullptr, std::memory_order_acquire))
+  if (g* nx = w->runnext.load(std::memory_order_relaxed)) {
+    w->runnext.store(nullptr, std::memory_order_relaxed);
     return nx;
+  }
   for (;;) {
     std::uint32_t h = w->head.load(std::memory_order_acquire);
     std::uint32_t t = w->tail.load(std::memory_order_relaxed);
@@ -158,40 +165,47 @@ g* real_scheduler::runq_get(worker* w) noexcept {
   }
 }
 
-std::uint32_t real_scheduler::runq_grab(worker* v, g** batch, bool steal_next) noexcept {
+std::uint32_t real_scheduler::runq_grab(worker* v, g** batch) noexcept {
   for (;;) {
     std::uint32_t h = v->head.load(std::memory_order_acquire);
     std::uint32_t t = v->tail.load(std::memory_order_acquire);
     std::uint32_t n = t - h;
     n -= n / 2;
-    if (n == 0) {
-      if (steal_next) {
-        g* nx = v->runnext.load(std::memory_order_acquire);
-        if (nx != nullptr &&
-            v->runnext.compare_exchange_strong(nx, nullptr, std::memory_order_acq_rel)) {
-          batch[0] = nx;
-          return 1;
-        }
-      }
-      return 0;
-    }
+    if (n == 0) return 0;
     if (n > ring_size / 2) continue;  // h and t read at different times; retry
     for (std::uint32_t i = 0; i < n; ++i) batch[i] = v->ring[(h + i) % ring_size].load(std::memory_order_relaxed);
     if (v->head.compare_exchange_strong(h, h + n, std::memory_order_acq_rel)) return n;
   }
 }
 
-g* real_scheduler::runq_steal(worker* w, worker* v, bool steal_next) noexcept {
+g* real_scheduler::runq_steal(worker* w, worker* v) noexcept {
   g* batch[ring_size / 2];
-  std::uint32_t n = runq_grab(v, batch, steal_next);
+  std::uint32_t n = runq_grab(v, batch);
   if (n == 0) return nullptr;
   for (std::uint32_t i = 0; i + 1 < n; ++i) runq_put(w, batch[i], false);
   return batch[n - 1];
 }
 
+// The ring only: another worker's runnext is not up for grabs (see publish_req).
 bool real_scheduler::runq_empty(const worker* w) const noexcept {
-  return w->head.load(std::memory_order_acquire) == w->tail.load(std::memory_order_acquire) &&
-         w->runnext.load(std::memory_order_acquire) == nullptr;
+  return w->head.load(std::memory_order_acquire) == w->tail.load(std::memory_order_acquire);
+}
+
+void real_scheduler::request_publish(worker* v) noexcept {
+  if (!v->publish_req.load(std::memory_order_relaxed) && !v->publish_req.exchange(true, std::memory_order_acq_rel))
+    attention.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The owner answers a publish request: its runnext goes to the ring, and an
+// idle worker is woken to take it.
+void real_scheduler::honor_publish(worker* w) noexcept {
+  if (!w->publish_req.exchange(false, std::memory_order_acq_rel)) return;
+  attention.fetch_sub(1, std::memory_order_relaxed);
+  if (g* nx = w->runnext.load(std::memory_order_relaxed)) {
+    w->runnext.store(nullptr, std::memory_order_relaxed);
+    runq_put(w, nx, false);
+    wakep();
+  }
 }
 
 void real_scheduler::global_put(g* gp) noexcept {
@@ -366,10 +380,12 @@ g* real_scheduler::find_runnable(worker* w) {
         for (unsigned k = 0; k < nprocs_; ++k) {
           worker* v = workers_[(start + k) % nprocs_].get();
           if (v == w) continue;
-          // Take runnext only from a worker that has not scheduled since we
-          // started looking: otherwise it is about to run it on its own core.
-          bool steal_next = round > 0 && v->schedtick.load(std::memory_order_relaxed) == seen[v->index];
-          if (g* gp = runq_steal(w, v, steal_next)) return found(w, gp);
+          if (g* gp = runq_steal(w, v)) return found(w, gp);
+          // A goroutine waits in the runnext of a worker that has not
+          // scheduled since we started looking: ask for it to be published.
+          if (round > 0 && v->runnext.load(std::memory_order_relaxed) != nullptr &&
+              v->schedtick.load(std::memory_order_relaxed) == seen[v->index])
+            request_publish(v);
         }
         if (g* gp = global_get(w, 0)) return found(w, gp);
         run_timers(w);
@@ -438,6 +454,7 @@ void real_scheduler::worker_loop(worker* w) {
 // Leave the running goroutine `self` for the next local one, or for g0.
 void real_scheduler::switch_away(worker* w, g* self, void (*action)(void*) noexcept, void* arg) {
   g* next = nullptr;
+  if (WEFT_UNLIKELY(w->publish_req.load(std::memory_order_relaxed))) honor_publish(w);
   if (!stopping_.load(std::memory_order_relaxed) && (w->tick() + 1) % 61 != 0 && !timers_due())
     next = runq_get(w);
   w->rec.action = action;
@@ -555,6 +572,7 @@ void real_scheduler::on_panic(g* self, std::exception_ptr e) noexcept {
 
 void real_scheduler::preempt_point(g* self) {
   worker* w = workers_[self->last_worker].get();
+  if (w->publish_req.load(std::memory_order_relaxed)) honor_publish(w);
   if (!w->preempt.load(std::memory_order_relaxed) || !w->preempt.exchange(false, std::memory_order_relaxed))
     return;
   attention.fetch_sub(1, std::memory_order_relaxed);
@@ -835,8 +853,10 @@ void real_scheduler::run_main(task main_body) {
   worker_loop(workers_[0].get());
   for (auto& t : threads) t.join();
   if (sysmon_.joinable()) sysmon_.join();
-  for (auto& wk : workers_)
+  for (auto& wk : workers_) {
     if (wk->preempt.exchange(false)) attention.fetch_sub(1, std::memory_order_relaxed);
+    if (wk->publish_req.exchange(false)) attention.fetch_sub(1, std::memory_order_relaxed);
+  }
   teardown();
 }
 

@@ -4,7 +4,8 @@
 // 256-slot lock-free ring (owner pushes at the tail and pops at the head,
 // thieves CAS the head) plus a `runnext` slot holding the goroutine most
 // recently readied by this worker, so a communicate-and-wait pair runs as a
-// unit on one core. Overflow goes to a global queue, checked every 61st
+// unit on one core (only the owner touches runnext: a thief asks the owner to
+// publish it). Overflow goes to a global queue, checked every 61st
 // schedule for fairness. An idle worker spins (at most half the busy workers
 // spin at once) stealing half of a random victim's queue, then sleeps on a
 // futex; work submitted while nobody spins wakes one sleeper (wakep).
@@ -89,8 +90,10 @@ class real_scheduler final : public scheduler {
   void runq_put(worker* w, g* gp, bool next) noexcept;
   bool runq_put_slow(worker* w, g* gp, std::uint32_t h, std::uint32_t t) noexcept;
   g* runq_get(worker* w) noexcept;
-  std::uint32_t runq_grab(worker* victim, g** batch, bool steal_next) noexcept;
-  g* runq_steal(worker* w, worker* victim, bool steal_next) noexcept;
+  std::uint32_t runq_grab(worker* victim, g** batch) noexcept;
+  g* runq_steal(worker* w, worker* victim) noexcept;
+  void request_publish(worker* victim) noexcept;
+  void honor_publish(worker* w) noexcept;
   bool runq_empty(const worker* w) const noexcept;
   void global_put(g* gp) noexcept;
   void global_put_batch(g* first, g* last, std::uint32_t n) noexcept;
