@@ -1,0 +1,190 @@
+#include "sync/sema.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "runtime/sanitizers.hpp"
+
+namespace weft::detail {
+
+namespace {
+constexpr std::size_t root_count = 251;  // prime, as Go's semTabSize
+constinit sema_root roots[root_count];
+}  // namespace
+
+sema_root& sema_root_for(const void* addr) noexcept {
+  auto a = reinterpret_cast<std::uintptr_t>(addr);
+  return roots[(a >> 3) % root_count];
+}
+
+sync_waiter* sema_root::head(const void* addr) const noexcept {
+  for (sync_waiter* h = heads_; h != nullptr; h = h->next_addr)
+    if (h->addr == addr) return h;
+  return nullptr;
+}
+
+void sema_root::enqueue(sync_waiter* w, const void* addr, bool lifo) noexcept {
+  w->addr = addr;
+  w->queued = true;
+  w->prev = w->next = nullptr;
+  sync_waiter* h = head(addr);
+  if (h == nullptr) {
+    // First waiter on addr: it becomes the address's entry in the root.
+    w->tail = w;
+    w->prev_addr = nullptr;
+    w->next_addr = heads_;
+    if (heads_ != nullptr) heads_->prev_addr = w;
+    heads_ = w;
+    return;
+  }
+  if (!lifo) {
+    w->prev = h->tail;
+    h->tail->next = w;
+    h->tail = w;
+    return;
+  }
+  // At the front: w takes h's place in the address list.
+  w->next = h;
+  h->prev = w;
+  w->tail = h->tail;
+  w->prev_addr = h->prev_addr;
+  w->next_addr = h->next_addr;
+  if (w->prev_addr != nullptr)
+    w->prev_addr->next_addr = w;
+  else
+    heads_ = w;
+  if (w->next_addr != nullptr) w->next_addr->prev_addr = w;
+  h->prev_addr = h->next_addr = h->tail = nullptr;
+}
+
+void sema_root::remove(sync_waiter* w) noexcept {
+  if (!w->queued) return;
+  w->queued = false;
+  if (w->prev != nullptr) {
+    // Not the head: unlink within the address queue.
+    w->prev->next = w->next;
+    if (w->next != nullptr)
+      w->next->prev = w->prev;
+    else
+      head(w->addr)->tail = w->prev;
+    w->prev = w->next = nullptr;
+    return;
+  }
+  // The head: its successor (if any) takes its place in the address list.
+  sync_waiter* n = w->next;
+  sync_waiter* replacement = n;
+  if (n != nullptr) {
+    n->prev = nullptr;
+    n->tail = w->tail;
+    n->prev_addr = w->prev_addr;
+    n->next_addr = w->next_addr;
+  } else {
+    replacement = w->next_addr;
+  }
+  if (w->prev_addr != nullptr)
+    w->prev_addr->next_addr = replacement;
+  else
+    heads_ = replacement;
+  if (n != nullptr) {
+    if (n->next_addr != nullptr) n->next_addr->prev_addr = n;
+  } else if (w->next_addr != nullptr) {
+    w->next_addr->prev_addr = w->prev_addr;
+  }
+  w->next = w->tail = w->prev_addr = w->next_addr = nullptr;
+}
+
+sync_waiter* sema_root::dequeue(const void* addr) noexcept {
+  sync_waiter* h = head(addr);
+  if (h != nullptr) remove(h);
+  return h;
+}
+
+sync_waiter* sema_root::take_all(const void* addr) noexcept {
+  sync_waiter* h = head(addr);
+  if (h == nullptr) return nullptr;
+  // Unlink the whole queue from the address list; the chain through `next`
+  // stays as it is.
+  if (h->prev_addr != nullptr)
+    h->prev_addr->next_addr = h->next_addr;
+  else
+    heads_ = h->next_addr;
+  if (h->next_addr != nullptr) h->next_addr->prev_addr = h->prev_addr;
+  for (sync_waiter* w = h; w != nullptr; w = w->next) w->queued = false;
+  h->tail = h->prev_addr = h->next_addr = nullptr;
+  return h;
+}
+
+bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept {
+  std::uint32_t v = addr->load(std::memory_order_relaxed);
+  while (v != 0)
+    if (addr->compare_exchange_weak(v, v - 1, std::memory_order_acquire, std::memory_order_relaxed))
+      return true;
+  return false;
+}
+
+void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, const void* obj,
+                  const weft::source_location& where, sema_unwound* unwound) {
+  runtime_section rs;
+  if (sema_try_acquire(addr)) return;
+  sync_waiter w;
+  w.gp = require_current(to_string(why));
+  sema_root& r = sema_root_for(addr);
+  for (;;) {
+    r.lock.lock();
+    // Announce ourselves before the last look at the count (see the header).
+    r.nwait.fetch_add(1, std::memory_order_seq_cst);
+    if (sema_try_acquire(addr)) {
+      r.nwait.fetch_sub(1, std::memory_order_relaxed);
+      r.lock.unlock();
+      return;
+    }
+    r.enqueue(&w, addr, lifo);
+    try {
+      park(why, obj, &unlock_root, &r, where);
+    } catch (...) {
+      lock_guard l(r.lock);
+      sema_unwound state = sema_unwound::queued;
+      if (w.queued) {
+        r.remove(&w);
+        r.nwait.fetch_sub(1, std::memory_order_relaxed);
+      } else if (w.handoff) {
+        state = sema_unwound::handed;
+      } else {
+        state = sema_try_acquire(addr) ? sema_unwound::woken : sema_unwound::woken_lost;
+      }
+      if (unwound != nullptr) *unwound = state;
+      throw;
+    }
+    if (w.handoff || sema_try_acquire(addr)) return;
+    // Woken, but someone else took the token: wait again.
+  }
+}
+
+void sema_release(std::atomic<std::uint32_t>* addr, bool handoff) noexcept {
+  runtime_section rs;
+  sema_root& r = sema_root_for(addr);
+  addr->fetch_add(1, std::memory_order_seq_cst);
+  // After the add, so that a waiter is either seen here or sees the token.
+  if (r.nwait.load(std::memory_order_seq_cst) == 0) return;
+  r.lock.lock();
+  if (r.nwait.load(std::memory_order_relaxed) == 0) {
+    // The token was taken by a goroutine that then did not wait.
+    r.lock.unlock();
+    return;
+  }
+  sync_waiter* w = r.dequeue(addr);
+  if (w != nullptr) r.nwait.fetch_sub(1, std::memory_order_relaxed);
+  r.lock.unlock();
+  if (w == nullptr) return;
+  // w is parked (it was queued under the lock we just held) and stays parked
+  // until ready: its record is ours to write until then.
+  if (handoff && sema_try_acquire(addr)) w->handoff = true;
+  ready(w->gp);
+}
+
+void sync_fatal(const char* what) noexcept {
+  std::fprintf(stderr, "fatal error: %s\n", what);
+  std::abort();
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,108 @@
+// The sync primitives' parking queue: Go's runtime semaphore (runtime/sema.go).
+//
+// A semaphore is a 32-bit token count living in the primitive itself (mutex,
+// rw_mutex and wait_group each hold one, as Go's do); the goroutines waiting
+// for a token live in a global table of 251 roots keyed by the count's
+// address, so a primitive stays a few words and owns no lock of its own.
+//
+//   sema_acquire(addr): take a token, or queue on addr's root and park until a
+//     release wakes us; a woken waiter competes for the token again (a
+//     goroutine arriving meanwhile may take it) unless the release handed it
+//     over directly (handoff: mutex starvation mode).
+//   sema_release(addr, handoff): add a token and wake the first waiter.
+//
+// No lost wake-ups: an acquirer announces itself in root.nwait (seq_cst)
+// before its last look at the count, and a releaser adds its token (seq_cst)
+// before looking at nwait; so either the acquirer sees the token or the
+// releaser sees the waiter. The waiter parks with the root lock held and the
+// lock is released only once it is off its stack (kernel protocol), so a
+// releaser, which dequeues under that lock, readies only parked goroutines.
+//
+// Each root's lock also guards cond's notify list (cond.cpp): its waiters use
+// the same queue, keyed by the cond, and carry a ticket.
+//
+// Root layout: a list of address queues, one per address that has waiters;
+// the first waiter of each queue is its entry in that list (Go's treap node,
+// here a list: few distinct addresses share a root). Waiter records live on
+// the parked goroutines' stacks.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include "weft/source_location.hpp"
+
+#include "runtime/g.hpp"
+#include "runtime/lock.hpp"
+#include "weft/detail/kernel.hpp"
+
+namespace weft::detail {
+
+struct sync_waiter {
+  g* gp = nullptr;
+  const void* addr = nullptr;
+  sync_waiter* prev = nullptr;  // within its address queue
+  sync_waiter* next = nullptr;
+  // Meaningful only while this waiter heads its address queue.
+  sync_waiter* tail = nullptr;
+  sync_waiter* prev_addr = nullptr;
+  sync_waiter* next_addr = nullptr;
+  std::uint32_t ticket = 0;  // cond: the notify ticket waited for
+  bool handoff = false;      // sema: the releaser took the token for us
+  bool queued = false;
+};
+
+class alignas(64) sema_root {
+ public:
+  spin_lock lock;
+  std::atomic<std::uint32_t> nwait{0};  // waiters queued here, any address
+
+  // All under `lock`.
+  void enqueue(sync_waiter* w, const void* addr, bool lifo) noexcept;
+  void remove(sync_waiter* w) noexcept;
+  sync_waiter* dequeue(const void* addr) noexcept;
+  // The first waiter on addr for which pred(w) holds, removed; or null.
+  template <class Pred>
+  sync_waiter* dequeue_if(const void* addr, Pred pred) noexcept {
+    for (sync_waiter* w = head(addr); w != nullptr; w = w->next)
+      if (pred(w)) {
+        remove(w);
+        return w;
+      }
+    return nullptr;
+  }
+  // Every waiter on addr, removed, chained through `next` in queue order.
+  sync_waiter* take_all(const void* addr) noexcept;
+  sync_waiter* head(const void* addr) const noexcept;
+
+ private:
+  sync_waiter* heads_ = nullptr;
+};
+
+sema_root& sema_root_for(const void* addr) noexcept;
+
+// What had happened to a waiter when its park threw forced_unwind (a
+// scheduler tearing down): still queued (now removed); woken by a plain
+// release, and it has now taken the token (woken) or another goroutine took it
+// first (woken_lost); or handed a token by a handoff release.
+enum class sema_unwound : std::uint8_t { queued, woken, woken_lost, handed };
+
+// Take one token from *addr, parking while there is none. `lifo`: queue at the
+// front (a waiter that was already woken once and lost). `why`/`obj`/`where`
+// describe the wait for dumps and the checkers. If the park throws, the waiter
+// is off every queue, *unwound (if given) says how far it had got, and the
+// exception propagates.
+void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, const void* obj,
+                  const weft::source_location& where, sema_unwound* unwound = nullptr);
+// Add one token to *addr and wake its first waiter. `handoff`: take the token
+// on the waiter's behalf, so nobody arriving meanwhile can.
+void sema_release(std::atomic<std::uint32_t>* addr, bool handoff) noexcept;
+// Take a token if there is one (Go's cansemacquire).
+bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept;
+
+// The park callback: release a root's lock once off the stack.
+inline void unlock_root(void* r) noexcept { static_cast<sema_root*>(r)->lock.unlock(); }
+
+// Internal corruption: print and abort (the third tier of STYLE's error policy).
+[[noreturn]] void sync_fatal(const char* what) noexcept;
+
+}  // namespace weft::detail

@@ -1,0 +1,138 @@
+// weft::atomic_value<T>: Go's atomic.Value — whole-value load/store/swap/CAS.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <weft/weft.hpp>
+
+#include "support/fixture.hpp"
+
+namespace {
+std::string panic_text(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const weft::panic_error& e) {
+    return e.what();
+  }
+  return "(no panic)";
+}
+
+// The seed's Config: six ints written together.
+struct config {
+  std::array<int, 6> a{};
+  static config make(int i) { return config{{i, i + 1, i + 2, i + 3, i + 4, i + 5}}; }
+  bool consistent() const {
+    for (int k = 1; k < 6; ++k)
+      if (a[k] != a[0] + k) return false;
+    return true;
+  }
+};
+
+struct tracked {
+  static inline std::atomic<int> live{0};
+  int v;
+  explicit tracked(int v) : v(v) { ++live; }
+  tracked(const tracked& o) : v(o.v) { ++live; }
+  ~tracked() { --live; }
+  bool operator==(const tracked& o) const { return v == o.v; }
+};
+}  // namespace
+
+WEFT_RUNTIME_SUITE(AtomicValue);
+
+WEFT_RUNTIME_TEST(AtomicValue, LoadStoreSwap) {
+  weft::atomic_value<std::string> v;
+  EXPECT_EQ(v.load(), nullptr);  // never stored
+  v.store("one");
+  auto snap = v.load();
+  ASSERT_NE(snap, nullptr);
+  EXPECT_EQ(*snap, "one");
+  auto old = v.swap("two");
+  EXPECT_EQ(*old, "one");
+  EXPECT_EQ(*v.load(), "two");
+  EXPECT_EQ(*snap, "one");  // a snapshot outlives the store that replaced it
+  v.store(std::make_shared<const std::string>("three"));
+  EXPECT_EQ(*v.load(), "three");
+  weft::atomic_value<int> w{7};
+  EXPECT_EQ(*w.load(), 7);
+}
+
+WEFT_RUNTIME_TEST(AtomicValue, CompareAndSwap) {
+  weft::atomic_value<int> v;
+  EXPECT_FALSE(v.compare_and_swap(0, 1));  // empty: no value equals 0
+  EXPECT_TRUE(v.compare_and_swap(nullptr, 1));
+  EXPECT_FALSE(v.compare_and_swap(nullptr, 2));  // not empty any more
+  EXPECT_FALSE(v.compare_and_swap(5, 2));
+  EXPECT_EQ(*v.load(), 1);
+  EXPECT_TRUE(v.compare_and_swap(1, 2));  // compares values, not pointers
+  EXPECT_EQ(*v.load(), 2);
+}
+
+WEFT_RUNTIME_TEST(AtomicValue, NilStorePanics) {
+  weft::atomic_value<int> v;
+  EXPECT_EQ(panic_text([&] { v.store(std::shared_ptr<const int>{}); }),
+            "sync/atomic: store of nil value into Value");
+  EXPECT_EQ(panic_text([&] { v.swap(std::shared_ptr<const int>{}); }),
+            "sync/atomic: swap of nil value into Value");
+  EXPECT_EQ(v.load(), nullptr);
+}
+
+WEFT_RUNTIME_TEST(AtomicValue, ReplacedValuesAreReleased) {
+  const int before = tracked::live.load();
+  {
+    weft::atomic_value<tracked> v{tracked{0}};
+    for (int i = 1; i <= 100; ++i) v.store(tracked{i});
+    EXPECT_EQ(tracked::live.load() - before, 1);
+    EXPECT_TRUE(v.compare_and_swap(tracked{100}, tracked{101}));
+    EXPECT_EQ(v.load()->v, 101);
+    EXPECT_EQ(tracked::live.load() - before, 1);
+  }
+  EXPECT_EQ(tracked::live.load(), before);
+}
+
+// The seed's benchmark as a test: one goroutine keeps storing fresh configs,
+// readers load them; no reader ever sees a torn value.
+WEFT_RUNTIME_TEST(AtomicValue, SeedReadersNeverSeeTornConfig) {
+  weft::atomic_value<config> v{config::make(0)};
+  std::atomic<bool> torn{false};
+  weft::wait_group wg;
+  wg.go([&] {
+    for (int i = 1; i <= 500; ++i) {
+      v.store(config::make(i));
+      if (i % 16 == 0) weft::yield();
+    }
+  });
+  for (int r = 0; r < 4; ++r)
+    wg.go([&] {
+      int last = 0;
+      for (int n = 0; n < 300; ++n) {
+        auto c = v.load();
+        if (!c->consistent() || c->a[0] < last) torn = true;
+        last = c->a[0];
+        if (n % 16 == 0) weft::yield();
+      }
+    });
+  wg.wait();
+  EXPECT_FALSE(torn);
+  EXPECT_EQ(v.load()->a[0], 500);
+}
+
+// Concurrent compare_and_swap increments: none is lost.
+WEFT_RUNTIME_TEST(AtomicValue, ConcurrentCasCounter) {
+  weft::atomic_value<int> v{0};
+  weft::wait_group wg;
+  for (int g = 0; g < 4; ++g)
+    wg.go([&] {
+      for (int i = 0; i < 250; ++i) {
+        for (;;) {
+          int cur = *v.load();
+          if (v.compare_and_swap(cur, cur + 1)) break;
+          weft::yield();
+        }
+      }
+    });
+  wg.wait();
+  EXPECT_EQ(*v.load(), 1000);
+}
