@@ -325,3 +325,32 @@ TEST(Run, ReadiedGoroutineRunsWhileItsWakerKeepsWorking) {
     done.recv();
   });
 }
+
+TEST(Run, AHandoffPairDoesNotStarveTheRunQueue) {
+  // Two goroutines that ready each other run from the runnext slot; everything
+  // else on their worker must still get turns (and main's timer must fire).
+  weft::run({.procs = 1}, [] {
+    std::atomic<bool> stop{false};
+    auto a = weft::make_chan<int>(), b = weft::make_chan<int>();
+    auto pair_done = weft::make_chan<weft::unit>(2);
+    weft::go([&, a, b, pair_done] {
+      while (!stop.load()) {
+        a.send(1);
+        b.recv();
+      }
+      a.close();
+      pair_done.send({});
+    });
+    weft::go([&, a, b, pair_done] {
+      for (int v : a) b.send(v);
+      pair_done.send({});
+    });
+    auto others = weft::make_chan<int>(8);
+    for (int i = 0; i < 8; ++i) weft::go([=] { others.send(i); });
+    for (int i = 0; i < 8; ++i) others.recv();
+    weft::sleep(1ms);
+    stop = true;
+    pair_done.recv();
+    pair_done.recv();
+  });
+}

@@ -43,6 +43,7 @@ struct alignas(64) real_scheduler::worker {
 
   // Owner only.
   std::uint64_t rng = 0;
+  std::uint32_t runnext_streak = 0;
   bool spinning = false;
   g* gfree = nullptr;
   int ngfree = 0;
@@ -78,6 +79,7 @@ thread_local void* tls_worker __attribute__((tls_model("initial-exec"))) = nullp
 WEFT_NOINLINE void set_tls_worker(void* w) noexcept { tls_worker = w; }
 
 constexpr std::int64_t no_timer = INT64_MAX;
+constexpr std::uint32_t runnext_streak_max = 64;
 constexpr auto spin_duration = std::chrono::microseconds(50);
 // An idle worker with busy peers wakes this often to rescue a goroutine left in
 // the runnext slot of a worker whose goroutine runs long (no preemption here).
@@ -153,9 +155,18 @@ bool real_scheduler::runq_put_slow(worker* w, g* gp, std::uint32_t h, std::uint3
 
 g* real_scheduler::runq_get(worker* w) noexcept {
   if (g* nx = w->runnext.load(std::memory_order_relaxed)) {
+    // Goroutines that keep readying each other would run from runnext forever
+    // and starve the ring (Go bounds this by making runnext inherit the time
+    // slice). After runnext_streak_max picks in a row, the ring goes first.
+    if (++w->runnext_streak < runnext_streak_max ||
+        w->head.load(std::memory_order_relaxed) == w->tail.load(std::memory_order_relaxed)) {
+      w->runnext.store(nullptr, std::memory_order_relaxed);
+      return nx;
+    }
     w->runnext.store(nullptr, std::memory_order_relaxed);
-    return nx;
+    runq_put(w, nx, false);
   }
+  w->runnext_streak = 0;
   for (;;) {
     std::uint32_t h = w->head.load(std::memory_order_acquire);
     std::uint32_t t = w->tail.load(std::memory_order_relaxed);
