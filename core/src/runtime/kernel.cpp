@@ -131,7 +131,7 @@ std::uint32_t random_below(std::uint32_t n) {
 
 // Callable from user code and from inside runtime sections alike (an ignored
 // region would drop the annotation, so it steps out of any).
-void hb_release(const void* addr) noexcept {
+void hb_release_slow(const void* addr) noexcept {
 #if WEFT_TSAN
   {
     user_section u;
@@ -142,7 +142,7 @@ void hb_release(const void* addr) noexcept {
   if (self != nullptr && self->sched->controlled) self->sched->hb_release(self, addr);
 }
 
-void hb_acquire(const void* addr) noexcept {
+void hb_acquire_slow(const void* addr) noexcept {
 #if WEFT_TSAN
   {
     user_section u;
@@ -153,14 +153,14 @@ void hb_acquire(const void* addr) noexcept {
   if (self != nullptr && self->sched->controlled) self->sched->hb_acquire(self, addr);
 }
 
-void resource_acquired(const void* res, resource_kind kind, const weft::source_location& where) {
+void resource_acquired_slow(const void* res, resource_kind kind, const weft::source_location& where) {
   g* self = current_g();
   if (self == nullptr || !self->sched->controlled) return;
   runtime_section rs;
   self->sched->resource_acquired(self, res, kind, where);
 }
 
-void resource_released(const void* res, resource_kind kind) {
+void resource_released_slow(const void* res, resource_kind kind) {
   g* self = current_g();
   if (self == nullptr || !self->sched->controlled) return;
   runtime_section rs;

@@ -51,13 +51,6 @@ constexpr std::int32_t waiters(std::int32_t state) noexcept { return state >> wa
 
 }  // namespace
 
-void mutex::lock(const weft::source_location& where) {
-  detail::sched_point(detail::op::mutex_lock, this);
-  lock_impl(detail::wait_reason::mutex, this, where);
-  detail::hb_acquire(this);
-  detail::resource_acquired(this, detail::resource_kind::mutex, where);
-}
-
 bool mutex::try_lock(const weft::source_location& where) {
   detail::sched_point(detail::op::mutex_lock, this);
   if (!try_lock_impl()) return false;
@@ -66,13 +59,31 @@ bool mutex::try_lock(const weft::source_location& where) {
   return true;
 }
 
-void mutex::unlock() {
+void mutex::unlocked_panic() { throw panic_error("sync: unlock of unlocked mutex"); }
+
+void mutex::lock_observed(const weft::source_location& where) {
+  detail::sched_point(detail::op::mutex_lock, this);
+  lock_impl(detail::wait_reason::mutex, this, where);
+  detail::hb_acquire(this);
+  detail::resource_acquired(this, detail::resource_kind::mutex, where);
+}
+
+void mutex::unlock_observed() {
   detail::sched_point(detail::op::mutex_unlock, this);
   // Check before releasing anything: misuse must leave no trace.
-  if (!locked()) throw panic_error("sync: unlock of unlocked mutex");
+  if (!locked()) unlocked_panic();
   detail::resource_released(this, detail::resource_kind::mutex);
   detail::hb_release(this);
-  if (!unlock_impl()) throw panic_error("sync: unlock of unlocked mutex");  // raced with another unlock
+  if (!unlock_impl()) unlocked_panic();  // raced with another unlock
+}
+
+void mutex::unlock_slow_entry(std::int32_t left) {
+  if (((left + locked_bit) & locked_bit) == 0) {
+    // It was not locked (misuse, or a concurrent double unlock): undo, panic.
+    state_.fetch_add(locked_bit, std::memory_order_relaxed);
+    unlocked_panic();
+  }
+  unlock_slow(left);
 }
 
 bool mutex::locked() const noexcept {

@@ -29,6 +29,7 @@
 #include "weft/source_location.hpp"
 
 #include "weft/clock.hpp"
+#include "weft/detail/config.hpp"
 #include "weft/detail/task.hpp"
 
 namespace weft::detail {
@@ -70,6 +71,12 @@ enum class wait_reason : std::uint8_t {
 };
 const char* to_string(wait_reason) noexcept;
 
+// Non-zero while some scheduler wants to hear about interleaving points,
+// happens-before edges and resources: an explorer exists, or a real scheduler
+// has asked a goroutine to yield. While it is zero each of those hooks costs a
+// load and a branch.
+extern std::atomic<int> attention;
+
 // The goroutine running on this thread, or null outside every goroutine.
 g* current() noexcept;
 // The current goroutine, or a panic_error naming `what` when called outside one.
@@ -88,10 +95,6 @@ void park(wait_reason why, const void* obj, unlock_fn unlock, void* arg,
 // Make a parked goroutine runnable. Call exactly once per park.
 void ready(g*) noexcept;
 
-// Non-zero while some scheduler wants to hear about interleaving points: an
-// explorer exists, or a real scheduler has asked a long-running goroutine to
-// yield. While it is zero an interleaving point costs one load and a branch.
-extern std::atomic<int> attention;
 void sched_point_slow(op, const void* obj);
 
 // An interleaving point (see op): a scheduling decision under the explorer, a
@@ -105,15 +108,28 @@ std::uint32_t random_below(std::uint32_t n);
 
 // Go memory-model edges on a sync object address: a release makes everything
 // the goroutine did so far visible to a later acquire of the same address.
-void hb_release(const void* addr) noexcept;
-void hb_acquire(const void* addr) noexcept;
+// Only TSan and the explorer listen; otherwise they cost a load and a branch.
+void hb_release_slow(const void* addr) noexcept;
+void hb_acquire_slow(const void* addr) noexcept;
+inline void hb_release(const void* addr) noexcept {
+  if (WEFT_TSAN || __builtin_expect(attention.load(std::memory_order_relaxed) != 0, 0)) hb_release_slow(addr);
+}
+inline void hb_acquire(const void* addr) noexcept {
+  if (WEFT_TSAN || __builtin_expect(attention.load(std::memory_order_relaxed) != 0, 0)) hb_acquire_slow(addr);
+}
 
 // Ownership of mutex-like resources, for the wait-for graph, lock-order and
 // starvation checkers: call right after acquiring and right before releasing.
 // Free on the real scheduler.
 enum class resource_kind : std::uint8_t { mutex, rw_read, rw_write, semaphore };
-void resource_acquired(const void* res, resource_kind kind, const weft::source_location& where);
-void resource_released(const void* res, resource_kind kind);
+void resource_acquired_slow(const void* res, resource_kind kind, const weft::source_location& where);
+void resource_released_slow(const void* res, resource_kind kind);
+inline void resource_acquired(const void* res, resource_kind kind, const weft::source_location& where) {
+  if (__builtin_expect(attention.load(std::memory_order_relaxed) != 0, 0)) resource_acquired_slow(res, kind, where);
+}
+inline void resource_released(const void* res, resource_kind kind) {
+  if (__builtin_expect(attention.load(std::memory_order_relaxed) != 0, 0)) resource_released_slow(res, kind);
+}
 
 g* spawn(task fn, const weft::source_location& site);
 void yield();
