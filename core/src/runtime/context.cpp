@@ -174,6 +174,11 @@ void stack_pool::release(stack s) noexcept {
 
 void stack_pool::unmap(stack& s) noexcept {
   if (s.mapping == nullptr) return;
+#if WEFT_ASAN
+  // Frames that never returned leave poison behind; a later mmap of these
+  // addresses (any allocator's) must not inherit it.
+  __asan_unpoison_memory_region(s.bottom, s.size);
+#endif
   ::munmap(s.mapping, s.mapping_size);
   if (s.guarded) give_guard();
   s = stack{};
