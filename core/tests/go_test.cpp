@@ -354,3 +354,22 @@ TEST(Run, AHandoffPairDoesNotStarveTheRunQueue) {
     pair_done.recv();
   });
 }
+
+TEST(Run, SpawnedGoroutineRunsWhileItsSpawnerKeepsWorking) {
+  weft::run({.procs = 2}, [] {
+    std::atomic<bool> ran{false};
+    auto done = weft::make_chan<weft::unit>();
+    auto side = weft::make_chan<int>(1);
+    weft::go([&, done] {
+      ran = true;
+      done.close();
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    while (!ran.load() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+      side.try_send(1);
+      side.try_recv();
+    }
+    EXPECT_TRUE(ran.load()) << "a new goroutine stayed behind its busy spawner";
+    done.recv();
+  });
+}

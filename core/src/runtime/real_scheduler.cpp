@@ -536,10 +536,17 @@ g* real_scheduler::spawn(task fn, const weft::source_location& site, g* parent) 
   if (w == nullptr || tearing_down_) {
     if (tearing_down_) return gp;  // never started; teardown destroys its body
     global_put(gp);
-  } else {
-    runq_put(w, gp, true);
+    wakep();
+    return gp;
   }
-  wakep();
+  // Like ready(): the new goroutine runs next on this worker (spawn-and-wait
+  // stays on one core); another worker is woken only when that displaces an
+  // earlier one into the ring, where it can be stolen (a fan-out). A lone new
+  // goroutine behind a spawner that keeps running is published to an idle
+  // worker at the spawner's next interleaving point (see publish_req).
+  const bool displaces = w->runnext.load(std::memory_order_relaxed) != nullptr;
+  runq_put(w, gp, true);
+  if (displaces) wakep();
   return gp;
 }
 
