@@ -135,6 +135,28 @@ void finish_default(default_case<F>& c) {
   if constexpr (!std::is_same_v<F, no_handler>) c.fn();
 }
 
+// The non-blocking form of a case: true (and its handler run) if it completed.
+template <class T, class F>
+bool try_case(recv_case<T, F>& c) {
+  switch (chan_try_recv(c.c, c.slot.ptr())) {
+    case try_recv_result::empty:
+      return false;
+    case try_recv_result::received:
+      finish(c, select_case{c.c, nullptr, false, true});
+      return true;
+    case try_recv_result::closed:
+      finish(c, select_case{c.c, nullptr, false, false});
+      return true;
+  }
+  return false;
+}
+template <class T, class F>
+bool try_case(send_case<T, F>& c) {
+  if (!chan_try_send(c.c, &c.value)) return false;
+  finish(c, select_case{c.c, nullptr, true, false});
+  return true;
+}
+
 template <class C>
 const weft::source_location* location_of(const C& c) {
   if constexpr (case_traits<C>::is_default)
@@ -153,6 +175,16 @@ std::size_t select(Cases&&... cases_in) {
   constexpr std::size_t nchan = total - ndefault;
 
   std::tuple<Cases&...> cases(cases_in...);
+  if constexpr (total == 2 && ndefault == 1) {
+    // One case and a default is a non-blocking send or receive (as Go compiles
+    // it): skip the general machinery.
+    constexpr std::size_t ci = detail::case_traits<std::decay_t<std::tuple_element_t<0, std::tuple<Cases...>>>>::is_default ? 1 : 0;
+    auto& c = std::get<ci>(cases);
+    auto& d = std::get<1 - ci>(cases);
+    if (detail::try_case(c)) return ci;
+    detail::finish_default(d);
+    return 1 - ci;
+  }
   detail::select_case scs[nchan == 0 ? 1 : nchan];
   std::size_t chan_pos[nchan == 0 ? 1 : nchan];  // argument position of each channel case
   std::size_t default_pos = total;
