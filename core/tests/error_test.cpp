@@ -63,7 +63,8 @@ struct matches_code : weft::error_base {
 
 const weft::error not_found = weft::error::sentinel("not found");
 
-weft::error make_in_named_function() { return weft::error{"made here"}; }
+// noinline: the test is about which frame the trace starts in, so this one must exist.
+[[gnu::noinline]] weft::error make_in_named_function() { return weft::error{"made here"}; }
 
 }  // namespace
 

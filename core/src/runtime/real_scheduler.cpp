@@ -460,6 +460,9 @@ void real_scheduler::worker_loop(worker* w) {
   adopt_thread_context(&w->g0);
   while (g* gp = find_runnable(w)) execute(w, gp);
   set_tls_worker(nullptr);
+  // Goroutines that ran here may have left thread-local state (a library's
+  // TSD) that this thread destroys as it exits: their ends happen before it.
+  detail::hb_acquire(this);
 }
 
 // Leave the running goroutine `self` for the next local one, or for g0.
