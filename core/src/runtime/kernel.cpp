@@ -187,6 +187,11 @@ void yield() {
   check_unwind(self);
 }
 
+bool spinning_pays() noexcept {
+  g* self = current_g();
+  return self != nullptr && self->sched->spinning_pays(self);
+}
+
 std::size_t num_goroutine() noexcept {
   scheduler* s = current_scheduler();
   return s != nullptr ? s->num_goroutine() : 0;

@@ -80,7 +80,7 @@ WEFT_NOINLINE void set_tls_worker(void* w) noexcept { tls_worker = w; }
 
 constexpr std::int64_t no_timer = INT64_MAX;
 constexpr std::uint32_t runnext_streak_max = 64;
-constexpr auto spin_duration = std::chrono::microseconds(50);
+constexpr auto spin_duration = std::chrono::microseconds(3);
 // An idle worker with busy peers wakes this often to rescue a goroutine left in
 // the runnext slot of a worker whose goroutine runs long (no preemption here).
 constexpr std::int64_t rescue_interval_ns = 2'000'000;
@@ -589,6 +589,16 @@ void real_scheduler::on_panic(g* self, std::exception_ptr e) noexcept {
   } catch (...) {
   }
   fatal_goroutine_panic(self, what);
+}
+
+bool real_scheduler::spinning_pays(const g* self) const noexcept {
+  // Go's canSpin: more than one worker, at least one other of them busy, and
+  // no goroutine waiting here that spinning would delay.
+  if (nprocs_ <= 1) return false;
+  if (static_cast<int>(nprocs_) <= npidle_.load(std::memory_order_relaxed) + nmspinning_.load(std::memory_order_relaxed) + 1)
+    return false;
+  const worker* w = workers_[self->last_worker].get();
+  return w->runnext.load(std::memory_order_relaxed) == nullptr && runq_empty(w);
 }
 
 void real_scheduler::preempt_point(g* self) {

@@ -71,6 +71,7 @@ class real_scheduler final : public scheduler {
   void blocking_call(g* self, task fn) override;
   std::uint32_t random_below(g* self, std::uint32_t n) override;
   void preempt_point(g* self) override;
+  bool spinning_pays(const g* self) const noexcept override;
 
   unsigned procs() const noexcept { return nprocs_; }
 

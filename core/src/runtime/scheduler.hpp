@@ -61,6 +61,9 @@ class scheduler {
   // An uncontrolled scheduler's chance, at an interleaving point, to make a
   // goroutine that has run too long yield (see real_scheduler's sysmon).
   virtual void preempt_point(g* self) {}
+  // See kernel.hpp's spinning_pays(). A scheduler that runs one goroutine at a
+  // time (the explorer) keeps the default.
+  virtual bool spinning_pays(const g* self) const noexcept { return false; }
   virtual std::uint32_t random_below(g* self, std::uint32_t n) = 0;
   virtual void hb_release(g* self, const void* addr) noexcept {}
   virtual void hb_acquire(g* self, const void* addr) noexcept {}

@@ -131,6 +131,12 @@ inline void resource_released(const void* res, resource_kind kind) {
   if (__builtin_expect(attention.load(std::memory_order_relaxed) != 0, 0)) resource_released_slow(res, kind);
 }
 
+// Whether busy-waiting a little before parking can pay off (Go's canSpin):
+// only with another worker running that could release what we wait for, and
+// nothing else queued here. Never under the explorer, where nothing runs while
+// we spin.
+bool spinning_pays() noexcept;
+
 g* spawn(task fn, const weft::source_location& site);
 void yield();
 std::size_t num_goroutine() noexcept;
