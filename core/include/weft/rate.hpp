@@ -171,7 +171,7 @@ concept rate_limiter = requires(L& l, const context& ctx) {
 class multi_limiter {
  public:
   template <class... L>
-    requires(sizeof...(L) > 0 && (... && !std::is_same_v<std::remove_cvref_t<L>, multi_limiter>) ||
+    requires((sizeof...(L) > 0 && (... && !std::is_same_v<std::remove_cvref_t<L>, multi_limiter>)) ||
              sizeof...(L) > 1)
   explicit multi_limiter(L&&... ls) {
     parts_ = std::make_shared<std::vector<part>>();

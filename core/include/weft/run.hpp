@@ -50,10 +50,12 @@ int run(const run_options& opt, F&& main_fn) {
                 "weft::run: main must return int (its exit code) or void");
   int result = 0;
   detail::run_main(opt, detail::task([&main_fn, &result] {
-                     if constexpr (std::is_void_v<R>)
+                     if constexpr (std::is_void_v<R>) {
+                       (void)result;
                        main_fn();
-                     else
+                     } else {
                        result = static_cast<int>(main_fn());
+                     }
                    }));
   return result;
 }

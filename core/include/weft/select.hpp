@@ -122,9 +122,14 @@ void fill(select_case& sc, send_case<T, F>& c) {
 
 template <class T, class F>
 void finish(recv_case<T, F>& c, const select_case& sc) {
-  std::optional<T> v;
-  if (sc.recv_ok) v = c.slot.take();
-  if constexpr (!std::is_same_v<F, no_handler>) c.fn(std::move(v));
+  if (!sc.recv_ok) {
+    if constexpr (!std::is_same_v<F, no_handler>) c.fn(std::optional<T>());
+    return;
+  }
+  if constexpr (std::is_same_v<F, no_handler>)
+    c.slot.get().~T();  // received and unwanted
+  else
+    c.fn(c.slot.take());
 }
 template <class T, class F>
 void finish(send_case<T, F>& c, const select_case&) {
@@ -186,39 +191,41 @@ std::size_t select(Cases&&... cases_in) {
     return 1 - ci;
   }
   detail::select_case scs[nchan == 0 ? 1 : nchan];
-  std::size_t chan_pos[nchan == 0 ? 1 : nchan];  // argument position of each channel case
-  std::size_t default_pos = total;
   weft::source_location where = weft::source_location::current();
   bool have_where = false;
   {
-    std::size_t k = 0, pos = 0;
+    std::size_t k = 0;
     auto add = [&](auto& c) {
       using C = std::decay_t<decltype(c)>;
-      if constexpr (detail::case_traits<C>::is_default) {
-        default_pos = pos;
-      } else {
+      if constexpr (!detail::case_traits<C>::is_default) {
         detail::fill(scs[k], c);
-        chan_pos[k] = pos;
         if (!have_where) {
           where = *detail::location_of(c);
           have_where = true;
         }
         ++k;
       }
-      ++pos;
     };
     std::apply([&](auto&... c) { (add(c), ...); }, cases);
   }
-  std::size_t chosen = detail::select_run(scs, nchan, ndefault == 1, where);
-  const std::size_t arg = chosen == nchan ? default_pos : chan_pos[chosen];
+  // select_run answers with the channel case's index among channel cases, or
+  // nchan for the default; map it back to the argument position.
+  const std::size_t chosen = detail::select_run(scs, nchan, ndefault == 1, where);
+  std::size_t arg = total;
   {
     std::size_t k = 0, pos = 0;
     auto run = [&](auto& c) {
       using C = std::decay_t<decltype(c)>;
       if constexpr (detail::case_traits<C>::is_default) {
-        if (pos == arg) detail::finish_default(c);
+        if (chosen == nchan) {
+          arg = pos;
+          detail::finish_default(c);
+        }
       } else {
-        if (pos == arg) detail::finish(c, scs[k]);
+        if (k == chosen) {
+          arg = pos;
+          detail::finish(c, scs[k]);
+        }
         ++k;
       }
       ++pos;

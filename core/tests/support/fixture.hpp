@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct scheduler_config {
   std::function<void(const std::function<void()>& body)> run;
   bool real = true;  // real threads and real time (false: the explorer)
 };
+
+// What gtest prints for a parameter (instead of its bytes).
+inline void PrintTo(const scheduler_config& c, std::ostream* os) { *os << c.name; }
 
 // Every configuration, the real ones first.
 const std::vector<scheduler_config>& schedulers();
