@@ -13,6 +13,7 @@
 #include "weft/mutex.hpp"
 #include "weft/once.hpp"
 #include "weft/panic.hpp"
+#include "weft/patterns.hpp"
 #include "weft/pool.hpp"
 #include "weft/rate.hpp"
 #include "weft/run.hpp"
