@@ -80,7 +80,7 @@ WEFT_NOINLINE void set_tls_worker(void* w) noexcept { tls_worker = w; }
 
 constexpr std::int64_t no_timer = INT64_MAX;
 constexpr std::uint32_t runnext_streak_max = 64;
-constexpr auto spin_duration = std::chrono::microseconds(3);
+constexpr auto spin_duration = std::chrono::microseconds(50);
 // An idle worker with busy peers wakes this often to rescue a goroutine left in
 // the runnext slot of a worker whose goroutine runs long (no preemption here).
 constexpr std::int64_t rescue_interval_ns = 2'000'000;
@@ -495,6 +495,14 @@ void real_scheduler::ready(g* gp) noexcept {
   worker* w = this_worker();
   if (w == nullptr || tearing_down_) {
     global_put(gp);
+    wakep();
+    return;
+  }
+  if (current_g() == nullptr) {
+    // Readied by the scheduler itself (a timer firing on g0): no goroutine to
+    // keep it company, and a batch of timers should wake in firing order, so
+    // the tail of the ring, where an idle worker may also take it.
+    runq_put(w, gp, false);
     wakep();
     return;
   }

@@ -1,5 +1,6 @@
 #include "support/fixture.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <weft/weft.hpp>
 
@@ -32,6 +33,18 @@ scheduler_config real(unsigned procs) {
 }
 
 }  // namespace
+
+namespace {
+std::atomic<bool> body_on_real{true};
+}
+
+bool on_real_scheduler() { return body_on_real.load(); }
+
+void runtime_test::run_body(void (*body)()) {
+  body_on_real = GetParam().real;
+  GetParam().run(body);
+  body_on_real = true;
+}
 
 bool register_scheduler(scheduler_config c) {
   registry().push_back(std::move(c));
