@@ -69,6 +69,9 @@ void cond::wait(const weft::source_location& where) {
       w.gp = self;
       w.ticket = ticket;
       r.enqueue(&w, this, false);
+      // Torn down while blocking again: abandoned for good, leave the global
+      // table first (see sema_acquire).
+      if (WEFT_UNLIKELY(self->unwind_requested)) r.remove(&w);
       try {
         detail::park(detail::wait_reason::cond, this, &detail::unlock_root, &r, where);
       } catch (...) {

@@ -139,6 +139,13 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
       return;
     }
     r.enqueue(&w, addr, lifo);
+    if (WEFT_UNLIKELY(w.gp->unwind_requested)) {
+      // Blocking again while being torn down: the park below abandons this
+      // goroutine for good (kernel.cpp), and its stack goes away with the
+      // run. Leave the global table first so that no record outlives it.
+      r.remove(&w);
+      r.nwait.fetch_sub(1, std::memory_order_relaxed);
+    }
     try {
       park(why, obj, &unlock_root, &r, where);
     } catch (...) {
