@@ -43,6 +43,8 @@
 #include "weft/source_location.hpp"
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "weft/chan.hpp"
 #include "weft/clock.hpp"
@@ -89,8 +91,27 @@ class context {
 };
 
 // Cancels its context (and every descendant); safe to call many times, from
-// any goroutine.
-using cancel_func = std::function<void()>;
+// any goroutine. A small copyable callable, empty when default-constructed
+// (calling it then throws std::bad_function_call, as an empty std::function
+// does); it converts to std::function<void()> and, like one, can hold any
+// other callable (`weft::cancel_func noop = [] {};`). The one with_cancel
+// returns holds only its context: making it allocates nothing.
+class cancel_func {
+ public:
+  cancel_func() noexcept = default;
+  template <class F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, cancel_func> && std::is_invocable_v<std::decay_t<F>&>)
+  cancel_func(F&& f) : other_(std::forward<F>(f)) {}  // NOLINT: as std::function
+
+  void operator()() const;
+  explicit operator bool() const noexcept { return node_ != nullptr || static_cast<bool>(other_); }
+
+ private:
+  friend struct detail::ctx_access;
+  explicit cancel_func(std::shared_ptr<detail::ctx_node> n) noexcept : node_(std::move(n)) {}
+  std::shared_ptr<detail::ctx_node> node_;  // a cancel node, or null
+  std::function<void()> other_;
+};
 
 // What with_cancel, with_deadline and with_timeout return:
 //   auto [ctx, cancel] = weft::with_cancel(parent);

@@ -55,12 +55,14 @@ class mutex {
   mutex& operator=(const mutex&) = delete;
 
   // Block until the mutex is ours. Uncontended, with nobody listening for
-  // interleaving points (no explorer, no TSan): one CAS, inline.
+  // interleaving points (no explorer, no TSan): one CAS, inline; contended,
+  // Go's lockSlow straight away.
   void lock(const weft::source_location& where = weft::source_location::current()) {
-    std::int32_t unlocked = 0;
-    if (WEFT_TSAN || WEFT_UNLIKELY(detail::attention.load(std::memory_order_relaxed) != 0) ||
-        !state_.compare_exchange_strong(unlocked, 1, std::memory_order_acquire, std::memory_order_relaxed))
-      lock_observed(where);
+    if (WEFT_TSAN || WEFT_UNLIKELY(detail::attention.load(std::memory_order_relaxed) != 0))
+      return lock_observed(where);
+    std::int32_t cur = 0;
+    if (!state_.compare_exchange_strong(cur, 1, std::memory_order_acquire, std::memory_order_relaxed))
+      lock_contended(cur, where);
   }
   // Take the mutex if that needs no wait. Fails in starvation mode (the mutex
   // belongs to the queue) even at the instant it is unlocked.
@@ -97,6 +99,8 @@ class mutex {
   // record that the explorer and TSan listen for.
   void lock_observed(const weft::source_location& where);
   void unlock_observed();
+  // The unobserved lock after its CAS found the state at cur: lockSlow.
+  void lock_contended(std::int32_t cur, const weft::source_location& where);
   // After the fast path dropped the locked bit leaving `left`: wake or hand off,
   // or (a concurrent double unlock) put the bit back and panic.
   void unlock_slow_entry(std::int32_t left);

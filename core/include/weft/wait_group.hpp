@@ -18,7 +18,8 @@
 // returned).
 //
 // Misuse throws panic_error with Go's text: a negative counter ("sync:
-// negative WaitGroup counter", the counter is left unchanged); add(n > 0)
+// negative WaitGroup counter", the counter is left unchanged: the fast path
+// adds like Go and takes the delta back before it panics); add(n > 0)
 // starting a round while waiters of the previous one are still being released
 // ("sync: WaitGroup misuse: Add called concurrently with Wait"); a waiter that
 // finds the group already reused when it wakes ("sync: WaitGroup is reused
@@ -45,9 +46,29 @@ class wait_group {
   wait_group(const wait_group&) = delete;
   wait_group& operator=(const wait_group&) = delete;
 
-  void add(int delta);
+  // Unobserved (no explorer, no TSan listening): Go's Add, one atomic add
+  // inline; waking waiters and misuse go out of line.
+  void add(int delta) {
+    if (WEFT_TSAN || WEFT_UNLIKELY(detail::attention.load(std::memory_order_relaxed) != 0))
+      return add_observed(delta);
+    const std::uint64_t d = static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32;
+    const std::uint64_t s = state_.fetch_add(d, std::memory_order_acq_rel) + d;
+    const auto v = static_cast<std::int32_t>(s >> 32);
+    const auto w = static_cast<std::uint32_t>(s);
+    // Nothing more to do unless the counter went negative, an add raced a
+    // wait (a round started with waiters still counted), or it reached zero
+    // with waiters to release.
+    if (WEFT_LIKELY(w == 0 ? v >= 0 : v > 0 && !(delta > 0 && v == delta))) return;
+    add_slow(delta, s);
+  }
   void done() { add(-1); }
-  void wait(const weft::source_location& where = weft::source_location::current());
+  // Unobserved with a zero counter: one atomic load, inline.
+  void wait(const weft::source_location& where = weft::source_location::current()) {
+    if (!WEFT_TSAN && WEFT_LIKELY(state_.load(std::memory_order_acquire) >> 32 == 0) &&
+        WEFT_LIKELY(detail::attention.load(std::memory_order_relaxed) == 0))
+      return;
+    wait_observed(where);
+  }
 
   // Go 1.25's WaitGroup.Go: add(1) and run fn in a new goroutine that calls
   // done() when fn returns (or throws — which is an unrecovered panic anyway).
@@ -60,7 +81,11 @@ class wait_group {
           [this, f = std::forward<F>(fn)]() mutable {
             struct done_on_exit {
               wait_group* wg;
-              ~done_on_exit() { wg->done(); }
+              // done() is an interleaving point, where a scheduler tearing
+              // down may unwind this goroutine (forced_unwind): after fn
+              // returned, that must leave the destructor, not terminate.
+              // (While fn's exception unwinds, the point does not throw.)
+              ~done_on_exit() noexcept(false) { wg->done(); }
             } d{this};
             f();
           },
@@ -72,6 +97,14 @@ class wait_group {
   }
 
  private:
+  // add/wait with the interleaving point and happens-before edge that the
+  // explorer and TSan listen for (a CAS loop that checks before it commits).
+  void add_observed(int delta);
+  void wait_observed(const weft::source_location& where);
+  // After the inline add left state s: undo and panic (misuse), or release
+  // the waiters.
+  void add_slow(int delta, std::uint64_t s);
+
   std::atomic<std::uint64_t> state_{0};  // counter << 32 | waiters
   std::atomic<std::uint32_t> sema_{0};
 };

@@ -17,10 +17,21 @@ namespace {
 
 [[noreturn]] void nil_parent() { throw panic_error("cannot create context from nil parent"); }
 
+// The roots live for the whole process (never destroyed, so usable from any
+// static destructor) and their handles own nothing: a shared_ptr aliasing a
+// root with no control block, so copying background() or holding it as a
+// parent costs no atomic operation, as a Go interface value would not.
+template <ctx_node::kind K>
+const std::shared_ptr<ctx_node>& immortal_root() {
+  alignas(ctx_node) static unsigned char storage[sizeof(ctx_node)];
+  static const std::shared_ptr<ctx_node> handle(std::shared_ptr<ctx_node>(),
+                                                ::new (storage) ctx_node(K, nullptr));
+  return handle;
+}
+
 const std::shared_ptr<ctx_node>& root(ctx_node::kind k) {
-  static const std::shared_ptr<ctx_node> bg = std::make_shared<ctx_node>(ctx_node::kind::background, nullptr);
-  static const std::shared_ptr<ctx_node> td = std::make_shared<ctx_node>(ctx_node::kind::todo, nullptr);
-  return k == ctx_node::kind::todo ? td : bg;
+  return k == ctx_node::kind::todo ? immortal_root<ctx_node::kind::todo>()
+                                   : immortal_root<ctx_node::kind::background>();
 }
 
 // The deadline timer fired (inside the scheduler, under its timer lock):
@@ -43,6 +54,15 @@ void fire_deadline(timer* t, time_point) noexcept {
 
 void discard_deadline(timer*) noexcept {}
 
+// Go's closedchan: what done() returns once cancelled if nobody asked before.
+// Made and closed before main, outside every goroutine, so that its close is
+// no interleaving point of any run.
+const chan<unit> closed_chan = [] {
+  chan<unit> c = make_chan<unit>();
+  c.close();
+  return c;
+}();
+
 }  // namespace
 
 ctx_node::ctx_node(kind k_, std::shared_ptr<ctx_node> parent_) : k(k_), parent(std::move(parent_)) {
@@ -53,7 +73,7 @@ ctx_node::ctx_node(kind k_, std::shared_ptr<ctx_node> parent_) : k(k_), parent(s
 }
 
 cancel_ctx::cancel_ctx(std::shared_ptr<ctx_node> parent_, std::optional<time_point> own_deadline)
-    : ctx_node(kind::cancel, std::move(parent_)), done(make_chan<unit>()), parent_canceller(canceller) {
+    : ctx_node(kind::cancel, std::move(parent_)), parent_canceller(canceller) {
   canceller = this;
   if (own_deadline) deadline = own_deadline;
   tm.owner_ctx = this;
@@ -120,7 +140,11 @@ void cancel_ctx::cancel_tree(const error& e, std::vector<closing>& out) noexcept
   rt_hb_release(this);  // cancel happens before an err() that sees it
   err = e;
   cancelled.store(true, std::memory_order_release);
-  out.push_back({done, weak_from_this().lock()});
+  // Only a channel someone asked for needs closing; a node whose armed timer
+  // we are about to stop needs holding (see below).
+  const bool close_done = done_ready.load(std::memory_order_relaxed);
+  if (close_done || timer_armed)
+    out.push_back({close_done ? done_slot : chan<unit>{}, weak_from_this().lock()});
   if (timer_armed) {
     // Its keepalive may be the last other reference; `out` holds one more (a
     // node being destroyed has no armed timer: the keepalive would hold it).
@@ -142,6 +166,30 @@ void cancel_ctx::cancel_tree(const error& e, std::vector<closing>& out) noexcept
   }
 }
 
+recv_chan<unit> cancel_ctx::make_done() {
+  // Allocate outside the lock (nothing but arithmetic runs under it).
+  chan<unit> fresh;
+  if (!cancelled.load(std::memory_order_acquire)) fresh = make_chan<unit>();
+  chan<unit> result;
+  {
+    runtime_section rs;
+    lock_guard l(lock);
+    if (!done_ready.load(std::memory_order_relaxed)) {
+      if (err) {
+        rt_hb_acquire(this);  // the cancel, passed on to every later done()
+        done_slot = closed_chan;
+      } else {
+        done_slot = fresh ? std::move(fresh) : make_chan<unit>();
+      }
+      rt_hb_release(&done_slot);
+      done_ready.store(true, std::memory_order_release);
+    }
+    result = done_slot;
+  }
+  rt_hb_acquire(&done_slot);
+  return result;
+}
+
 void cancel_ctx::cancel(bool remove_from_parent, const error& e) {
   sched_point(op::ctx_cancel, this);
   std::vector<closing> out;
@@ -154,7 +202,13 @@ void cancel_ctx::cancel(bool remove_from_parent, const error& e) {
     }
   }
   // Each node's done is closed by the one cancel that set its err.
-  for (closing& c : out) c.done.close();
+  for (closing& c : out)
+    if (c.done) c.done.close();
+  // Dropping the nodes held is bookkeeping too: this goroutine reached them
+  // through parents' child lists, which TSan does not see, so their reference
+  // counts must not be seen either.
+  runtime_section rs;
+  out.clear();
 }
 
 hook_result ctx_add_hook(const weft::context& ctx, cancel_hook* h) noexcept {
@@ -205,7 +259,15 @@ std::size_t context_child_count(const weft::context& ctx) {
 
 recv_chan<unit> context::done() const {
   if (n_ == nullptr || n_->canceller == nullptr) return {};
-  return n_->canceller->done;
+  detail::cancel_ctx* c = n_->canceller;
+  if (!c->done_ready.load(std::memory_order_acquire)) return c->make_done();
+  recv_chan<unit> d;
+  {
+    detail::runtime_section rs;  // the slot's copy is bookkeeping; the edge is below
+    d = c->done_slot;
+  }
+  detail::hb_acquire(&c->done_slot);
+  return d;
 }
 
 error context::err() const {
@@ -233,6 +295,14 @@ std::any context::value(std::string_view key) const {
   return {};
 }
 
+void cancel_func::operator()() const {
+  if (node_ != nullptr) {
+    static_cast<detail::cancel_ctx*>(node_.get())->cancel(true, canceled);
+    return;
+  }
+  other_();  // std::bad_function_call when empty
+}
+
 context background() { return detail::ctx_access::make(detail::root(detail::ctx_node::kind::background)); }
 context todo() { return detail::ctx_access::make(detail::root(detail::ctx_node::kind::todo)); }
 
@@ -240,7 +310,7 @@ namespace {
 
 context_and_cancel finish(std::shared_ptr<detail::cancel_ctx> c) {
   context ctx = detail::ctx_access::make(c);
-  return {std::move(ctx), [c = std::move(c)] { c->cancel(true, canceled); }};
+  return {std::move(ctx), detail::ctx_access::make_cancel(std::move(c))};
 }
 
 }  // namespace

@@ -17,6 +17,13 @@
 // every goroutine, so switching away while holding a spin lock would stall it):
 // done channels are therefore closed after every lock is released, which is why
 // err() may turn non-empty an instant before done() closes, never after.
+//
+// The done channel is made on the first done() call, as Go's is: a context
+// that nobody waits on (with_cancel + cancel, the common case) never allocates
+// or closes one. done() after cancel returns a channel closed once and for all
+// (Go's closedchan). Edges, as Go's atomic.Value holding the channel gives
+// them: publishing the channel releases `done_slot`, every done() acquires it,
+// and the done() that publishes the closed channel first acquires the cancel.
 #pragma once
 
 #include <any>
@@ -84,17 +91,24 @@ struct cancel_ctx final : ctx_node {
   void arm(const weft::source_location& site);
 
   struct closing {
-    chan<unit> done;
+    chan<unit> done;                 // nil when nobody asked for it: nothing to close
     std::shared_ptr<ctx_node> keep;  // null for a node being destroyed
   };
   // Requires the parent's lock when called for a child (lock order).
   void cancel_tree(const error& e, std::vector<closing>& out) noexcept;
   void unlink_from_parent() noexcept;  // requires parent_canceller->lock
 
+  // done(): the channel, made (or, once cancelled, the closed one taken) on
+  // first use. Out of line.
+  recv_chan<unit> make_done();
+
   spin_lock lock;
   error err;                               // guarded by lock; set once
   std::atomic<bool> cancelled{false};      // err is set (lock-free fast path for err())
-  const chan<unit> done;                   // closed once, after err is set
+  // Written once under lock, then done_ready is set and it never changes; the
+  // per-node channel is closed once, after err is set.
+  chan<unit> done_slot;
+  std::atomic<bool> done_ready{false};
   cancel_ctx* const parent_canceller;      // the nearest cancel node above (may be null)
   cancel_ctx* first_child = nullptr;       // guarded by lock
   cancel_ctx* prev_sib = nullptr;          // guarded by parent_canceller->lock
@@ -114,6 +128,7 @@ struct cancel_ctx final : ctx_node {
 struct ctx_access {
   static const std::shared_ptr<ctx_node>& node(const weft::context& c) noexcept { return c.n_; }
   static weft::context make(std::shared_ptr<ctx_node> n) noexcept { return weft::context(std::move(n)); }
+  static weft::cancel_func make_cancel(std::shared_ptr<ctx_node> n) noexcept { return weft::cancel_func(std::move(n)); }
 };
 
 enum class hook_result { not_cancellable, added, already_cancelled };

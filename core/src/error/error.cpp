@@ -119,6 +119,7 @@ struct error_access {
   }
 
   static error make(std::shared_ptr<error_base> p) { return error(std::shared_ptr<const error_base>(std::move(p))); }
+  static const error_base* get(const error& e) noexcept { return e.p_.get(); }
 };
 
 error wrap_impl_noinline(error cause, std::string_view message, const weft::source_location& where,
@@ -133,14 +134,29 @@ WEFT_NOINLINE error wrap_impl(error cause, std::string_view message, const weft:
   return wrap_impl_noinline(std::move(cause), message, where, __builtin_return_address(0));
 }
 
+namespace {
+// A sentinel for the whole process that is never destroyed, whose copies own
+// nothing (a shared_ptr aliasing it with no control block): every cancel
+// stores weft::canceled and every err() that sees it returns a copy, and
+// these then cost no atomic operation, as copying a Go error value does not.
+// The counted reference lives in static storage that is never destroyed.
+template <int Slot>
+error immortal(error e) {
+  alignas(error) static unsigned char storage[sizeof(error)];
+  const error* kept = ::new (storage) error(std::move(e));
+  return error_access::make(std::shared_ptr<error_base>(
+      std::shared_ptr<error_base>(), const_cast<error_base*>(error_access::get(*kept))));
+}
+}  // namespace
+
 error canceled_sentinel() {
   // One layer for the whole process, whichever translation unit asks first.
-  static const error e = error::sentinel("context canceled");
+  static const error e = immortal<0>(error::sentinel("context canceled"));
   return e;
 }
 
 error deadline_exceeded_sentinel() {
-  static const error e = error::sentinel("context deadline exceeded");
+  static const error e = immortal<1>(error::sentinel("context deadline exceeded"));
   return e;
 }
 

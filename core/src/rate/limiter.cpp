@@ -161,46 +161,71 @@ double limiter::tokens_at(time_point t) const {
   return s_->advance(t).second;
 }
 
-reservation limiter::reserve_impl(time_point t, int n, duration max_future_reserve) {
-  weft::detail::sched_point(weft::detail::op::user, s_.get());
-  detail::limiter_state& s = *s_;
-  reservation r;
-  r.lim_ = s_;
+namespace {
+
+// What a reservation records, without the handle on the limiter (Go's
+// reserveN returns a Reservation by value holding a plain pointer; copying our
+// shared handle would cost two atomic operations on a line every caller
+// shares, for allow(), which only wants ok).
+struct grant {
+  bool ok = false;
+  int tokens = 0;
+  time_point time_to_act{};
+  rate::limit limit = 0;
+};
+
+// Go's reserveN, under the limiter's lock.
+grant reserve_core(detail::limiter_state& s, time_point t, int n, duration max_future_reserve) {
+  weft::detail::sched_point(weft::detail::op::user, &s);
+  grant r;
   detail::locked l(s);
-  r.limit_ = s.limit;
+  r.limit = s.limit;
   if (s.limit == inf) {
-    r.ok_ = true;
-    r.tokens_ = n;
-    r.time_to_act_ = t;
+    r.ok = true;
+    r.tokens = n;
+    r.time_to_act = t;
     return r;
   }
   if (s.limit == 0) {
     // No refill: the burst is all there will ever be.
     if (s.burst >= n) {
-      r.ok_ = true;
+      r.ok = true;
       s.burst -= n;
     }
-    r.time_to_act_ = t;
-    return r;  // tokens_ 0: cancelling gives nothing back
+    r.time_to_act = t;
+    return r;  // tokens 0: cancelling gives nothing back
   }
   auto [t2, tokens] = s.advance(t);
   tokens -= n;
   duration wait = duration::zero();
   if (tokens < 0) wait = detail::duration_from_tokens(s.limit, -tokens);
-  r.ok_ = n <= s.burst && wait <= max_future_reserve;
-  if (r.ok_) {
-    r.tokens_ = n;
-    r.time_to_act_ = detail::saturating_add(t2, wait);
+  r.ok = n <= s.burst && wait <= max_future_reserve;
+  if (r.ok) {
+    r.tokens = n;
+    r.time_to_act = detail::saturating_add(t2, wait);
     s.last = t2;
     s.has_last = true;
     s.tokens = tokens;
-    s.last_event = r.time_to_act_;
+    s.last_event = r.time_to_act;
   }
   return r;
 }
 
+}  // namespace
+
+reservation limiter::reserve_impl(time_point t, int n, duration max_future_reserve) {
+  const grant g = reserve_core(*s_, t, n, max_future_reserve);
+  reservation r;
+  r.lim_ = s_;
+  r.ok_ = g.ok;
+  r.tokens_ = g.tokens;
+  r.time_to_act_ = g.time_to_act;
+  r.limit_ = g.limit;
+  return r;
+}
+
 bool limiter::allow() { return allow_n(now(), 1); }
-bool limiter::allow_n(time_point t, int n) { return reserve_impl(t, n, duration::zero()).ok(); }
+bool limiter::allow_n(time_point t, int n) { return reserve_core(*s_, t, n, duration::zero()).ok; }
 bool limiter::allow_n(int n) { return allow_n(now(), n); }
 
 reservation limiter::reserve() { return reserve_n(now(), 1); }

@@ -8,7 +8,6 @@
 #include "weft/mutex.hpp"
 
 #include <chrono>
-#include <thread>
 
 #include "runtime/sanitizers.hpp"
 #include "sync/sema.hpp"
@@ -30,18 +29,15 @@ constexpr std::int32_t one_waiter = 1 << waiter_shift;
 // starvation mode (Go's starvationThresholdNs).
 constexpr duration starvation_threshold = std::chrono::milliseconds(1);
 
-// Spinning pays only where another core may release the mutex meanwhile: a
+// Spinning pays only where another worker may release the mutex meanwhile: a
 // few rounds of pause instructions (Go's active_spin = 4, active_spin_cnt =
-// 30). Go's runtime_canSpin also wants GOMAXPROCS > 1, an idle P and an empty
-// local run queue; the kernel does not expose those, so the test is "more than
-// one hardware thread". Spinning never changes the outcome, only its cost.
+// 30), and only if the kernel says spinning can pay (Go's runtime_canSpin:
+// another worker busy, nothing queued on ours, never under the explorer).
+// Spinning never changes the outcome, only its cost.
 constexpr int active_spin = 4;
 constexpr int active_spin_cnt = 30;
 
-bool can_spin(int iter) noexcept {
-  static const bool multicore = std::thread::hardware_concurrency() > 1;
-  return iter < active_spin && multicore;
-}
+bool can_spin(int iter) noexcept { return iter < active_spin && detail::spinning_pays(); }
 
 void do_spin() noexcept {
   for (int i = 0; i < active_spin_cnt; ++i) detail::cpu_relax();
@@ -68,6 +64,22 @@ void mutex::lock_observed(const weft::source_location& where) {
   detail::resource_acquired(this, detail::resource_kind::mutex, where);
 }
 
+void mutex::lock_contended(std::int32_t cur, const weft::source_location& where) {
+  // Unlocked, normal mode, waiters queued (the fast path's CAS wants no
+  // waiters at all): take it ahead of them, as the first round of lockSlow
+  // would. Under load this is the common case: saves a call and a reload.
+  if ((cur & (locked_bit | starving_bit)) == 0 &&
+      state_.compare_exchange_strong(cur, cur | locked_bit, std::memory_order_acquire, std::memory_order_relaxed)) {
+    detail::hb_acquire(this);
+    detail::resource_acquired(this, detail::resource_kind::mutex, where);
+    return;
+  }
+  lock_slow(detail::wait_reason::mutex, this, where);
+  // Free unless something started listening while we waited.
+  detail::hb_acquire(this);
+  detail::resource_acquired(this, detail::resource_kind::mutex, where);
+}
+
 void mutex::unlock_observed() {
   detail::sched_point(detail::op::mutex_unlock, this);
   // Check before releasing anything: misuse must leave no trace.
@@ -83,6 +95,9 @@ void mutex::unlock_slow_entry(std::int32_t left) {
     state_.fetch_add(locked_bit, std::memory_order_relaxed);
     unlocked_panic();
   }
+  // Normal mode with nobody to wake, or someone awake or holding it already:
+  // nothing to do (wake_one_waiter's first test, without its calls).
+  if ((left & starving_bit) == 0 && (waiters(left) == 0 || (left & (locked_bit | woken_bit)) != 0)) return;
   unlock_slow(left);
 }
 

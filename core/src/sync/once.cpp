@@ -1,10 +1,23 @@
 // weft::once: Go's sync.Once (sync/once.go). The fast path (an acquire load
-// of done_) is inline in once.hpp; this is the slow path, under the mutex.
+// of done_) is inline in once.hpp; call_observed is the same with the
+// interleaving point and edge the explorer and TSan listen for; call_slow runs
+// fn under the mutex.
 #include "weft/once.hpp"
 
+#include "runtime/g.hpp"
+#include "runtime/scheduler.hpp"
 #include "sync/sema.hpp"
 
 namespace weft {
+
+void once::call_observed(void (*invoke)(void*), void* fn, weft::source_location where) {
+  detail::sched_point(detail::op::once, this);
+  if (done_.load(std::memory_order_acquire) != 0) {
+    detail::hb_acquire(this);
+    return;
+  }
+  call_slow(invoke, fn, where);
+}
 
 void once::call_slow(void (*invoke)(void*), void* fn, const weft::source_location& where) {
   m_.lock_impl(detail::wait_reason::once, this, where);
@@ -25,7 +38,9 @@ void once::call_slow(void (*invoke)(void*), void* fn, const weft::source_locatio
     once* o;
     ~done_on_exit() {
       detail::hb_release(o);
-      o->done_.store(1, std::memory_order_release);
+      detail::g* self = detail::current();
+      const bool watched = self != nullptr && self->sched->controlled;
+      o->done_.store(watched ? done_observed : done_unobserved, std::memory_order_release);
     }
   } done{this};
   invoke(fn);

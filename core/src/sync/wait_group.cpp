@@ -1,10 +1,12 @@
 // weft::wait_group: Go's sync.WaitGroup (sync/waitgroup.go) on the runtime
 // semaphore. State layout and rules in wait_group.hpp.
 //
-// One difference from Go: add() is a compare-and-swap loop that checks before
-// it commits, so a misuse panic leaves the counter as it was (Go's Add has
-// already changed it when it panics; Go's panics are fatal in practice, weft's
-// are testable).
+// One difference from Go: a misuse panic leaves the counter as it was (Go's
+// Add has already changed it when it panics; Go's panics are fatal in
+// practice, weft's are testable). The inline fast path (wait_group.hpp) adds
+// exactly as Go does and, on misuse, takes its delta back before panicking;
+// add_observed, used under the explorer and TSan, is a compare-and-swap loop
+// that checks before it commits, so there the counter never changes at all.
 #include "weft/wait_group.hpp"
 
 #include <climits>
@@ -23,7 +25,28 @@ constexpr std::int32_t counter_of(std::uint64_t s) noexcept { return static_cast
 constexpr std::uint32_t waiters_of(std::uint64_t s) noexcept { return static_cast<std::uint32_t>(s); }
 }  // namespace
 
-void wait_group::add(int delta) {
+void wait_group::add_slow(int delta, std::uint64_t s) {
+  runtime_section rs;
+  const std::int32_t v = counter_of(s);
+  const std::uint32_t w = waiters_of(s);
+  const std::uint64_t d = static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32;
+  // Past INT32_MAX the counter wrapped negative: the same panic, as in Go.
+  if (v < 0) {
+    state_.fetch_sub(d, std::memory_order_relaxed);
+    throw panic_error("sync: negative WaitGroup counter");
+  }
+  if (delta > 0 && v == delta && w != 0) {
+    state_.fetch_sub(d, std::memory_order_relaxed);
+    throw panic_error(concurrent_add);
+  }
+  // v == 0, w != 0: we brought the counter to zero with waiters present (see
+  // add_observed).
+  if (state_.load(std::memory_order_relaxed) != s) throw panic_error(concurrent_add);
+  state_.store(0, std::memory_order_release);
+  for (std::uint32_t k = w; k != 0; --k) detail::sema_release(&sema_, false);
+}
+
+void wait_group::add_observed(int delta) {
   detail::sched_point(detail::op::wg_add, this);
   // Every done() happens before the wait() it releases.
   if (delta < 0) detail::hb_release(this);
@@ -52,7 +75,7 @@ void wait_group::add(int delta) {
   for (; w != 0; --w) detail::sema_release(&sema_, false);
 }
 
-void wait_group::wait(const weft::source_location& where) {
+void wait_group::wait_observed(const weft::source_location& where) {
   detail::sched_point(detail::op::wg_wait, this);
   {
     runtime_section rs;

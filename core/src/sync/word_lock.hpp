@@ -1,7 +1,13 @@
-// word_lock — the runtime's spin_lock algorithm (runtime/lock.hpp: spin, then
-// sleep on a futex; 0 free, 1 locked, 2 locked with sleepers) over a word
-// that lives in a public header, where the runtime's class cannot.
+// word_lock — the runtime's spin_lock algorithm (runtime/lock.hpp: test and
+// test-and-set, yielding the CPU when the holder's thread seems preempted;
+// unlock a plain release store) over a word that lives in a public header,
+// where the runtime's class cannot. For critical sections of a few
+// instructions that never park (atomic_value's pointer copy): a plain-store
+// unlock saves one atomic read-modify-write per critical section over a
+// futex lock, which must exchange to learn whether anyone sleeps.
 #pragma once
+
+#include <sched.h>
 
 #include <atomic>
 #include <cstdint>
@@ -11,23 +17,20 @@
 namespace weft::detail {
 
 inline void word_lock(std::atomic<std::uint32_t>& s) noexcept {
-  std::uint32_t c = 0;
-  if (s.compare_exchange_strong(c, 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
-  for (int i = 0; i < 100; ++i) {
-    cpu_relax();
-    c = s.load(std::memory_order_relaxed);
-    if (c == 0 && s.compare_exchange_weak(c, 1, std::memory_order_acquire, std::memory_order_relaxed))
-      return;
-  }
-  if (c != 2) c = s.exchange(2, std::memory_order_acquire);
-  while (c != 0) {
-    futex_wait(&s, 2);
-    c = s.exchange(2, std::memory_order_acquire);
+  if (WEFT_LIKELY(s.exchange(1, std::memory_order_acquire) == 0)) return;
+  for (unsigned spins = 0;; ++spins) {
+    // Test before test-and-set, so waiters spin on a shared cache line.
+    while (s.load(std::memory_order_relaxed) != 0) {
+      if (spins < 64)
+        cpu_relax();
+      else
+        ::sched_yield();  // the holder's thread was preempted: give it the CPU
+      ++spins;
+    }
+    if (s.exchange(1, std::memory_order_acquire) == 0) return;
   }
 }
 
-inline void word_unlock(std::atomic<std::uint32_t>& s) noexcept {
-  if (s.exchange(0, std::memory_order_release) == 2) futex_wake(&s, 1);
-}
+inline void word_unlock(std::atomic<std::uint32_t>& s) noexcept { s.store(0, std::memory_order_release); }
 
 }  // namespace weft::detail
