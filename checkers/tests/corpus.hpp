@@ -103,7 +103,8 @@ inline void panic_exception(bool fixed) {
   ch.recv();
 }
 
-// The lost update: two unsynchronised read-modify-writes (the twin locks).
+// The lost update: two unsynchronised read-modify-writes, a data race (the
+// twin locks). With the race detector off it fails its assertion instead.
 inline void lost_update(bool fixed) {
   weft::check::shared<int> counter{0};
   weft::mutex mu;
@@ -117,6 +118,34 @@ inline void lost_update(bool fixed) {
   wg.wait();
   lines.a = __LINE__ + 1;
   WEFT_ASSERT(counter.load() == 2);
+}
+
+// Check-then-act without a data race: every access is under the lock, but
+// the check and the act are two critical sections, so both withdrawals can
+// pass the check (the twin holds the lock across both).
+inline void overdraw(bool fixed) {
+  weft::check::shared<int> balance{10};
+  weft::mutex mu;
+  weft::wait_group wg;
+  for (int amount : {6, 5})
+    wg.go([&, amount] {
+      if (fixed) {
+        mu.lock();
+        if (balance.load() >= amount) balance.store(balance.load() - amount);
+        mu.unlock();
+        return;
+      }
+      mu.lock();
+      const bool enough = balance.load() >= amount;
+      mu.unlock();
+      if (!enough) return;
+      mu.lock();
+      balance.store(balance.load() - amount);
+      mu.unlock();
+    });
+  wg.wait();
+  lines.a = __LINE__ + 1;
+  WEFT_ASSERT(balance.load() >= 0);
 }
 
 // A spin wait for a flag nobody sets (the twin sets it).
@@ -138,7 +167,8 @@ inline std::vector<program> bad_programs() {
       {"leak", kind::leak, [] { leak(false); }},
       {"panic_send_on_closed", kind::panic, [] { panic_send_on_closed(false); }},
       {"panic_exception", kind::panic, [] { panic_exception(false); }},
-      {"lost_update", kind::assertion, [] { lost_update(false); }},
+      {"lost_update", kind::race, [] { lost_update(false); }},
+      {"overdraw", kind::assertion, [] { overdraw(false); }},
       {"spin_forever", kind::step_bound, [] { spin_forever(false); }},
   };
 }
@@ -152,6 +182,7 @@ inline std::vector<program> good_twins() {
       {"panic_send_on_closed", kind::ok, [] { panic_send_on_closed(true); }},
       {"panic_exception", kind::ok, [] { panic_exception(true); }},
       {"lost_update", kind::ok, [] { lost_update(true); }},
+      {"overdraw", kind::ok, [] { overdraw(true); }},
       {"spin_forever", kind::ok, [] { spin_forever(true); }},
   };
 }

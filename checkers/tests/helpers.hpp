@@ -68,10 +68,19 @@ class scoped_env {
 // Options independent of the WEFT_* environment the tests run under.
 inline weft::check::options opts(weft::check::strategy s, std::uint64_t iterations) {
   scoped_env a("WEFT_STRATEGY", std::nullopt), b("WEFT_ITERATIONS", std::nullopt), c("WEFT_SEED", std::nullopt),
-      d("WEFT_MAX_STEPS", std::nullopt), e("WEFT_TIME_BUDGET", std::nullopt);
+      d("WEFT_MAX_STEPS", std::nullopt), e("WEFT_TIME_BUDGET", std::nullopt), f("WEFT_DETECT", std::nullopt),
+      g("WEFT_LIVELOCK_WINDOW", std::nullopt), h("WEFT_STARVATION_THRESHOLD", std::nullopt);
   weft::check::options o;
   o.strategy = std::move(s);
   o.iterations = iterations;
+  return o;
+}
+
+// For tests that use a deliberately unsynchronised shared<T> as a source of
+// interleavings (to test the explorer itself, not the race detector): without
+// this the race detector reports the race before the assertion they expect.
+inline weft::check::options without_race_detector(weft::check::options o) {
+  o.race.enabled = false;
   return o;
 }
 

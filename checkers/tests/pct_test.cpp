@@ -56,7 +56,7 @@ void depth_one(bool check) {
 std::uint64_t steps_of(void (*program)(bool)) {
   std::uint64_t k = 0;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    auto o = opts(weft::check::random{}, 1);
+    auto o = explore_test::without_race_detector(opts(weft::check::random{}, 1));
     o.seed = seed;
     o.shrink = false;
     auto r = weft::check::explore(o, [program] {
@@ -73,7 +73,8 @@ struct rate {
 };
 
 rate measure(weft::check::strategy s, void (*program)(bool), std::uint64_t runs) {
-  auto o = opts(std::move(s), runs);
+  // x is unsynchronised on purpose: the assertions measure interleavings.
+  auto o = explore_test::without_race_detector(opts(std::move(s), runs));
   o.stop_on_first_failure = false;
   o.shrink = false;
   o.seed = 2024;

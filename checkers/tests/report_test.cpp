@@ -220,7 +220,7 @@ WEFT_TEST(Report, WeftTestExploresItsBody) {
 }
 
 TEST(Report, ExpectationFailuresInsideGoroutinesFailTheRunOnce) {
-  auto r = weft::check::gtest::explore(opts(weft::check::pct{}, 1000), [] {
+  auto r = weft::check::gtest::explore(explore_test::without_race_detector(opts(weft::check::pct{}, 1000)), [] {
     weft::check::shared<int> x{0};
     weft::wait_group wg;
     for (int i = 0; i < 2; ++i) wg.go([&] { x += 1; });

@@ -89,6 +89,11 @@ bool on_access(const void* addr, std::size_t size, bool write, const weft::sourc
   return true;
 }
 
+void on_lifetime(const void* addr, std::size_t size) noexcept {
+  weft::detail::g* self;
+  if (explorer* ex = current_explorer(self)) ex->record_forget(self, addr, size);
+}
+
 #if WEFT_TSAN
 void tsan_ignore_begin() noexcept { __tsan_ignore_thread_begin(); }
 void tsan_ignore_end() noexcept { __tsan_ignore_thread_end(); }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "detect/finding.hpp"
 #include "weft/check/report.hpp"
 #include "weft/detail/kernel.hpp"
 
@@ -123,6 +124,7 @@ enum class ev : std::uint8_t {
   fail,        // the run failed here: code = check::kind, site
   hb_release,  // observers only
   hb_acquire,  // observers only
+  forget,      // observers only: [obj, obj + aux) is fresh memory (a shared<T> begins or ends)
 };
 
 struct event {
@@ -167,6 +169,7 @@ struct failure {
   std::vector<goroutine_snapshot> goroutines;  // every live goroutine at the failure
   weft::source_location site{};           // where it happened (assertion), if known
   std::uint64_t step = 0;
+  finding found;                         // the detector's evidence (issue 5)
 
   explicit operator bool() const noexcept { return kind != check::kind::ok; }
 };

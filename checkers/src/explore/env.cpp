@@ -3,7 +3,10 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "weft/check/explore.hpp"
 #include "weft/check/strategy.hpp"
@@ -15,6 +18,8 @@ namespace {
 constexpr std::uint64_t builtin_iterations = 1000;
 constexpr std::uint64_t builtin_seed = 0x5eed;
 constexpr std::uint64_t builtin_max_steps = 100000;
+constexpr std::uint64_t builtin_livelock_window = 20000;
+constexpr std::uint64_t builtin_starvation_threshold = 64;
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -87,6 +92,57 @@ std::chrono::nanoseconds env_duration(const char* var, const char* raw) {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(ns));
 }
 
+// WEFT_DETECT: "all", "none", or a comma list of detector names, each
+// optionally prefixed with '-' (off) or '+' (on). A list of bare names turns
+// on exactly those; one that only has '-' entries starts from "all".
+void parse_detect(const char* raw, environment& env) {
+  struct entry {
+    const char* name;
+    std::optional<bool> environment::*field;
+  };
+  static constexpr entry table[] = {
+      {"race", &environment::race},         {"deadlock", &environment::deadlock},
+      {"lock_order", &environment::lock_order}, {"livelock", &environment::livelock},
+      {"starvation", &environment::starvation}, {"leak", &environment::leak},
+  };
+  auto bad = [&](const std::string& why) {
+    return config_error("WEFT_DETECT='" + std::string(raw) + "': " + why +
+                        ". Write all, none, or a comma list of race, deadlock, lock_order, livelock, starvation, "
+                        "leak, each optionally prefixed with '-' to turn it off (e.g. WEFT_DETECT=-lock_order)");
+  };
+  const std::string all = lower(trim(raw));
+  auto set_all = [&](bool on) {
+    for (const entry& e : table) env.*(e.field) = on;
+  };
+  if (all == "all") return set_all(true);
+  if (all == "none") return set_all(false);
+  std::vector<std::pair<std::string, bool>> items;
+  bool any_plain = false;
+  std::size_t pos = 0;
+  while (pos <= all.size()) {
+    const std::size_t comma = std::min(all.find(',', pos), all.size());
+    std::string item = trim(std::string_view(all).substr(pos, comma - pos));
+    pos = comma + 1;
+    if (item.empty()) throw bad("an empty entry");
+    bool on = true;
+    if (item[0] == '-' || item[0] == '+') {
+      on = item[0] == '+';
+      item = trim(std::string_view(item).substr(1));
+    } else {
+      any_plain = true;
+    }
+    items.emplace_back(item, on);
+  }
+  set_all(!any_plain);
+  for (const auto& [name, on] : items) {
+    const entry* e = nullptr;
+    for (const entry& t : table)
+      if (name == t.name) e = &t;
+    if (e == nullptr) throw bad("unknown detector '" + name + "'");
+    env.*(e->field) = on;
+  }
+}
+
 const char* get(const char* var) {
   const char* v = std::getenv(var);
   return v != nullptr && *v != '\0' ? v : nullptr;
@@ -154,6 +210,11 @@ environment read_environment() {
   if (const char* v = get("WEFT_REPLAY")) env.replay = std::string(v);
   if (const char* v = get("WEFT_MAX_STEPS")) env.max_steps = env_u64("WEFT_MAX_STEPS", v, false, "100000");
   if (const char* v = get("WEFT_TIME_BUDGET")) env.time_budget = env_duration("WEFT_TIME_BUDGET", v);
+  if (const char* v = get("WEFT_DETECT")) parse_detect(v, env);
+  if (const char* v = get("WEFT_LIVELOCK_WINDOW"))
+    env.livelock_window = env_u64("WEFT_LIVELOCK_WINDOW", v, false, "20000");
+  if (const char* v = get("WEFT_STARVATION_THRESHOLD"))
+    env.starvation_threshold = env_u64("WEFT_STARVATION_THRESHOLD", v, false, "64");
   if (env.strategy && std::holds_alternative<replay>(*env.strategy)) {
     if (!env.replay)
       throw config_error(
@@ -171,6 +232,29 @@ std::uint64_t default_seed() { return read_environment().seed.value_or(builtin_s
 std::uint64_t default_max_steps() { return read_environment().max_steps.value_or(builtin_max_steps); }
 std::chrono::nanoseconds default_time_budget() {
   return read_environment().time_budget.value_or(std::chrono::nanoseconds(0));
+}
+bool default_detect(check::kind k) {
+  const environment env = read_environment();
+  switch (k) {
+    case check::kind::race:
+      return env.race.value_or(true);
+    case check::kind::deadlock:
+      return env.deadlock.value_or(true);
+    case check::kind::lock_order:
+      return env.lock_order.value_or(true);
+    case check::kind::livelock:
+      return env.livelock.value_or(true);
+    case check::kind::starvation:
+      return env.starvation.value_or(true);
+    case check::kind::leak:
+      return env.leak.value_or(true);
+    default:
+      return true;
+  }
+}
+std::uint64_t default_livelock_window() { return read_environment().livelock_window.value_or(builtin_livelock_window); }
+std::uint64_t default_starvation_threshold() {
+  return read_environment().starvation_threshold.value_or(builtin_starvation_threshold);
 }
 
 }  // namespace detail

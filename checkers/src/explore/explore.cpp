@@ -18,9 +18,11 @@
 // schedule string reproduces the report exactly.
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <tuple>
 
+#include "detect/detectors.hpp"
 #include "explore/explorer.hpp"
 #include "explore/schedule.hpp"
 #include "report/build.hpp"
@@ -52,6 +54,46 @@ std::size_t count_preemptions(const std::vector<decision>& ds) {
 }
 
 bool same_failure(const failure& a, const failure& b) { return a.kind == b.kind && a.signature == b.signature; }
+
+// The lock-order inversion closed in the explorer's last run, as a report:
+// that run up to the acquisition that closed the cycle, and a schedule that
+// carries the earlier runs the cycle's other edges come from.
+report make_lock_order_report(const explorer& ex, const lock_order_detector& lo, std::uint64_t seed,
+                              std::uint64_t iteration, const std::string& finder, const run_settings& rs,
+                              std::vector<witness_run> witnesses) {
+  failure f;
+  f.kind = check::kind::lock_order;
+  f.message = "lock-order inversion";
+  f.signature = lo.signature();
+  f.found = lo.evidence();
+  f.involved = lo.found_goroutines();
+  f.goroutines = lo.found_snapshot();
+  f.step = lo.found_step();
+  schedule s;
+  s.seed = seed;
+  s.iteration = iteration;
+  s.max_steps = rs.max_steps;
+  s.jitter_ns = rs.jitter_ns;
+  s.outcome = f.kind;
+  s.steps = ex.steps();
+  s.finder = finder;
+  s.decisions = ex.decisions();
+  s.witnesses = std::move(witnesses);
+  run_meta meta;
+  meta.seed = seed;
+  meta.iteration = iteration;
+  meta.finder = finder;
+  meta.schedule = encode_schedule(s);
+  meta.steps = lo.found_step();
+  meta.preemptions = static_cast<std::size_t>(std::count_if(
+      ex.decisions().begin(), ex.decisions().end(),
+      [&](const decision& d) { return d.preemption() && d.step <= lo.found_step(); }));
+  std::vector<event> prefix(ex.trace().begin(),
+                            ex.trace().begin() + static_cast<std::ptrdiff_t>(
+                                                     std::min(lo.found_trace_size(), ex.trace().size())));
+  meta.time_ns = prefix.empty() ? 0 : prefix.back().time;
+  return build_report(f, prefix, meta);
+}
 
 report make_report(const explorer& ex, const failure& f, std::uint64_t seed, std::uint64_t iteration,
                    const std::string& finder, const run_settings& rs) {
@@ -175,17 +217,47 @@ class shrinker {
   std::uint64_t accepted_ = 0;
 };
 
-report replay_one(explorer& ex, body_ref body, const weft::source_location& site, const std::string& text,
-                  run_settings rs) {
+report replay_one(explorer& ex, detectors& det, body_ref body, const weft::source_location& site,
+                  const std::string& text, run_settings rs) {
   const schedule s = decode_schedule(text);
   rs.max_steps = s.max_steps != 0 ? s.max_steps : rs.max_steps;
   rs.jitter_ns = s.jitter_ns;
+  // A lock-order inversion's earlier runs first, so that the graph holds the
+  // same edges when the run itself closes the cycle.
+  for (std::size_t i = 0; i < s.witnesses.size(); ++i) {
+    auto w = make_replay(s.witnesses[i].decisions);
+    w->begin(1);
+    det.next_run(s.witnesses[i].iteration);
+    ex.run(body, site, *w, rs);
+    w->end(ex.decisions().size());
+    if (!w->divergence().empty()) {
+      failure d;
+      d.kind = check::kind::nondeterminism;
+      d.signature = "nondeterminism";
+      d.message = "earlier run #" + std::to_string(i + 1) + " of this schedule (schedule " +
+                  std::to_string(s.witnesses[i].iteration) + ", replayed for its lock order) diverged: " +
+                  w->divergence();
+      report r = make_report(ex, d, s.seed, s.iteration, s.finder, rs);
+      r.schedule = encode_schedule(s);
+      r.iterations = 1;
+      r.failures = 1;
+      return r;
+    }
+  }
   auto strat = make_replay(s.decisions);
   strat->begin(1);
+  det.next_run(s.iteration);
   ex.run(body, site, *strat, rs);
   strat->end(ex.decisions().size());
   failure f = ex.result();
   const bool diverged = !strat->divergence().empty();
+  if (!diverged && !f && s.outcome == check::kind::lock_order && det.lock_order() != nullptr &&
+      det.lock_order()->found_in_this_run()) {
+    report r = make_lock_order_report(ex, *det.lock_order(), s.seed, s.iteration, s.finder, rs, s.witnesses);
+    r.iterations = 1;
+    r.failures = 1;
+    return r;
+  }
   if (diverged && f.kind != check::kind::nondeterminism) {
     // Noticed only at the end (the run stopped early, or went on past the
     // schedule without a decision).
@@ -223,12 +295,16 @@ report explore(const options& opt_in, body_ref body, const weft::source_location
   validate(opt);
 
   explorer ex(opt.stack_size);
+  detectors det(ex, opt);
+  ex.add_observer(&det);
+  ex.set_leak_policy(&det);
+  lock_order_detector* lo = det.lock_order();
   run_settings rs;
   rs.max_steps = opt.max_steps;
   rs.jitter_ns = opt.jitter.count();
 
   if (const auto* rp = std::get_if<replay>(&opt.strategy)) {
-    report r = replay_one(ex, body, site, rp->schedule, rs);
+    report r = replay_one(ex, det, body, site, rp->schedule, rs);
     r.explored_steps = ex.total_steps();
     return r;
   }
@@ -242,6 +318,11 @@ report explore(const options& opt_in, body_ref body, const weft::source_location
   std::vector<decision> first_d;
   std::uint64_t first_steps = 0;
   std::string first_finder;
+  // Lock-order inversions (see lock_order_options): the first one is kept
+  // while the exploration goes on looking for a real failure, which wins.
+  std::optional<report> inversion;
+  std::uint64_t run_no = 0;
+  std::map<std::uint64_t, witness_run> edge_runs;  // runs that added lock-order edges
 
   while (tried < opt.iterations) {
     if (opt.time_budget.count() > 0 && std::chrono::steady_clock::now() - start >= opt.time_budget) {
@@ -250,7 +331,20 @@ report explore(const options& opt_in, body_ref body, const weft::source_location
     }
     if (!strat->begin(tried + 1)) break;
     const std::string finder = strat->name();
+    ++run_no;
+    det.next_run(tried + 1);
     ex.run(body, site, *strat, rs);
+    if (lo != nullptr && !inversion) {
+      if (lo->found_in_this_run() && !ex.result()) {
+        std::vector<witness_run> ws;
+        for (std::uint64_t w : lo->witness_runs())
+          if (auto it = edge_runs.find(w); it != edge_runs.end()) ws.push_back(it->second);
+        inversion = make_lock_order_report(ex, *lo, opt.seed, tried + 1, finder, rs, std::move(ws));
+        edge_runs.clear();
+      } else if (lo->added_edges() && !lo->found()) {
+        edge_runs[run_no] = witness_run{tried + 1, ex.decisions()};
+      }
+    }
     if (!strat->end(ex.decisions().size())) continue;  // a repeat (DFS at a higher bound)
     ++tried;
     if (!ex.result()) continue;
@@ -272,16 +366,30 @@ report explore(const options& opt_in, body_ref body, const weft::source_location
   }
   if (!first) {
     report r;
+    if (inversion) {
+      r = std::move(*inversion);
+      r.failures = 1;
+      const std::string why = "no schedule failed, but locks were taken in orders that can deadlock";
+      note = note.empty() ? why : note + "; " + why;
+    } else {
+      r.seed = opt.seed;
+      r.strategy = to_string(opt.strategy);
+    }
     r.iterations = tried;
-    r.seed = opt.seed;
-    r.strategy = to_string(opt.strategy);
     r.exhausted = strat->exhausted();
     r.note = note;
     r.explored_steps = ex.total_steps();
     return r;
   }
+  if (inversion) {
+    const std::string also = "schedule " + std::to_string(inversion->iteration) +
+                             " also showed a lock-order inversion (" + inversion->message +
+                             "); the failure below is the stronger verdict";
+    note = note.empty() ? also : note + "; " + also;
+  }
 
   report r = std::move(*first);
+  if (lo != nullptr) lo->set_recording(false);
   if (opt.shrink && first_f.kind != check::kind::nondeterminism) {
     shrinker sh(ex, body, site, rs, first_f, first_d, first_steps, opt.shrink_runs);
     sh.run();

@@ -50,7 +50,22 @@ struct explorer::gstate {
   op last_op = op::spawn;
   bool has_last_op = false;
   bool abandon_counted = false;
+  std::uint64_t lineage = 0;     // see stable_key
+  std::uint64_t children = 0;    // goroutines it has spawned
 };
+
+namespace {
+
+// A child's lineage from its parent's and its spawn ordinal; never 0.
+std::uint64_t child_lineage(std::uint64_t parent, std::uint64_t ordinal) noexcept {
+  std::uint64_t z = parent * 0x100000001b3ull + ordinal + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return z != 0 ? z : 1;
+}
+
+}  // namespace
 
 explorer::explorer(std::size_t stack_size) : scheduler(stack_size, /*controlled=*/true) {
   weft::detail::overflow_handler_install();
@@ -120,9 +135,13 @@ void explorer::run(body_ref body, const weft::source_location& site, strategy_im
   static thread_local weft::detail::alt_signal_stack alt;  // for stack-overflow reports
   (void)alt;
   weft::detail::adopt_thread_context(&g0_);
+  stacks_live_.clear();
+  g0_children_ = 0;
   g* m = new_g(weft::detail::task([body] { body.call(body.obj); }), site, nullptr, nullptr);
   m->is_main = true;
   gs(m) = gstate{};
+  gs(m).lineage = 1;
+  stacks_live_[reinterpret_cast<std::uintptr_t>(m->stk.top())] = {reinterpret_cast<std::uintptr_t>(m->stk.bottom), 1};
   runq_insert(m);
 
   loop();
@@ -175,15 +194,40 @@ void explorer::finish() {
   std::sort(blocked.begin(), blocked.end());
   if (!main_done_) {
     fail(check::kind::deadlock, "all goroutines are asleep - deadlock!", "deadlock", std::move(blocked));
-  } else if (!blocked.empty()) {
-    std::string msg = std::to_string(blocked.size()) +
-                      " goroutine(s) still blocked or sleeping after main returned and nothing else could run";
-    fail(check::kind::leak, std::move(msg), "leak", std::move(blocked));
+    return;
   }
+  if (blocked.empty()) return;
+  finding found;
+  if (leak_policy_ != nullptr) {
+    if (!leak_policy_->enabled()) return;
+    failure probe;
+    snapshot(probe);
+    std::vector<std::uint32_t> kept;
+    std::size_t ignored = 0;
+    for (std::uint32_t id : blocked) {
+      auto it = std::find_if(probe.goroutines.begin(), probe.goroutines.end(),
+                             [&](const goroutine_snapshot& s) { return s.id == id; });
+      if (it != probe.goroutines.end() && leak_policy_->ignored(*it, trace_))
+        ++ignored;
+      else
+        kept.push_back(id);
+    }
+    if (kept.empty()) return;
+    if (ignored != 0)
+      found.notes.push_back(std::to_string(ignored) + " more leaked goroutine(s) matched options::leaks and are not listed");
+    blocked = std::move(kept);
+  }
+  std::string msg = blocked.size() == 1
+                        ? std::string("goroutine ") + std::to_string(blocked.front()) +
+                              " is still blocked or sleeping after main returned and nothing else could run"
+                        : std::to_string(blocked.size()) +
+                              " goroutines are still blocked or sleeping after main returned and nothing else could run";
+  fail(check::kind::leak, std::move(msg), "leak", std::move(blocked), std::move(found));
 }
 
 void explorer::teardown() {
   tearing_down_ = true;
+  stacks_live_.clear();
   runq_.clear();
   runq_ids_.clear();
   runq_hash_ = 0;
@@ -552,6 +596,7 @@ void explorer::fail(check::kind k, std::string message, std::string signature, s
   std::sort(involved.begin(), involved.end());
   failure_.involved = std::move(involved);
   stop_ = true;
+  for (observer* o : observers_) o->explain(failure_);
   event e;
   e.step = steps_;
   e.time = elapsed_ns();
@@ -560,6 +605,20 @@ void explorer::fail(check::kind k, std::string message, std::string signature, s
   e.type = ev::fail;
   e.code = static_cast<std::uint8_t>(k);
   record(e);
+}
+
+void explorer::fail(check::kind k, std::string message, std::string signature, std::vector<std::uint32_t> involved,
+                    finding found) {
+  if (failure_ || tearing_down_) return;
+  failure_.found = std::move(found);
+  fail(k, std::move(message), std::move(signature), std::move(involved));
+}
+
+stable_key explorer::key_of(const void* obj) const noexcept {
+  const auto a = reinterpret_cast<std::uintptr_t>(obj);
+  auto it = stacks_live_.upper_bound(a);
+  if (it != stacks_live_.end() && a >= it->second.bottom) return {it->second.lineage, it->first - a};
+  return {0, a};
 }
 
 void explorer::snapshot(failure& f) {
@@ -599,6 +658,14 @@ weft::detail::g* explorer::spawn(weft::detail::task fn, const weft::source_locat
   g* c = new_g(std::move(fn), site, parent, nullptr);
   gs(c) = gstate{};
   if (tearing_down_) return c;  // never starts: teardown drops it
+  {
+    const bool from_g0 = self == nullptr || self->sched != this;
+    const std::uint64_t lin = from_g0 ? child_lineage(0x7139e5, ++g0_children_)
+                                      : child_lineage(gs(self).lineage, ++gs(self).children);
+    gs(c).lineage = lin;
+    stacks_live_[reinterpret_cast<std::uintptr_t>(c->stk.top())] = {reinterpret_cast<std::uintptr_t>(c->stk.bottom),
+                                                                      lin};
+  }
   runq_insert(c);
   if (self == nullptr || self->sched != this) {
     // Started by a timer (after_func), from g0: no interleaving point.
@@ -684,6 +751,7 @@ void explorer::goexit(g* self) {
     return;  // not reached: a reused g starts afresh
   }
   step(self, ev::exit);
+  stacks_live_.erase(reinterpret_cast<std::uintptr_t>(self->stk.top()));
   if (self->is_main) main_done_ = true;
   g* n = nullptr;
   if (!stop_ && !runq_.empty() && !timers_due()) {
@@ -919,6 +987,18 @@ void explorer::record_progress(g* self, const weft::source_location& where) {
   e.g = id_of(self);
   e.type = ev::progress;
   record(e);
+}
+
+void explorer::record_forget(g* self, const void* addr, std::size_t size) {
+  if (tearing_down_ || observers_.empty()) return;
+  runtime_section rs;
+  event e;
+  e.step = steps_;
+  e.obj = addr;
+  e.g = id_of(self);
+  e.aux = static_cast<std::uint32_t>(std::min<std::size_t>(size, UINT32_MAX));
+  e.type = ev::forget;
+  for (observer* o : observers_) o->on_event(e);
 }
 
 void explorer::assertion_failed(g* self, std::string message, std::string signature,

@@ -41,6 +41,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include "weft/source_location.hpp"
 #include <string>
@@ -63,11 +64,42 @@ class observer {
   virtual ~observer() = default;
   virtual void begin_run() {}
   virtual void on_event(const event& e) = 0;
+  // A failure of another kind (a global deadlock, a leak, ...) is being
+  // recorded: add evidence to f.found if there is any.
+  virtual void explain(failure& f) {}
+};
+
+// Which goroutines left blocked when main returned count as leaked
+// (options::leaks). Null: every one.
+class leak_policy {
+ public:
+  virtual ~leak_policy() = default;
+  virtual bool enabled() const = 0;
+  // `s` with the run's trace so far (to name objects as the report will).
+  virtual bool ignored(const goroutine_snapshot& s, const std::vector<event>& trace) = 0;
 };
 
 struct run_settings {
   std::uint64_t max_steps = 100000;
   std::int64_t jitter_ns = 0;
+};
+
+// An object's identity that stays the same from one run to the next (the
+// lock-order graph is kept across runs): an object on a goroutine's stack is
+// named by that goroutine's lineage (the path of spawn ordinals from main,
+// which does not depend on the schedule) and its offset from the stack's top;
+// any other object by its address.
+struct stable_key {
+  std::uint64_t lineage = 0;  // 0: not on a goroutine stack
+  std::uint64_t offset = 0;   // from the stack top, or the address
+  bool operator==(const stable_key& o) const noexcept { return lineage == o.lineage && offset == o.offset; }
+};
+struct stable_key_hash {
+  std::size_t operator()(const stable_key& k) const noexcept {
+    std::uint64_t z = k.lineage * 0x9e3779b97f4a7c15ull ^ (k.offset + 0x632be59bd9b4e019ull);
+    z ^= z >> 31;
+    return static_cast<std::size_t>(z * 0xbf58476d1ce4e5b9ull);
+  }
 };
 
 class explorer final : public weft::detail::scheduler {
@@ -91,15 +123,28 @@ class explorer final : public weft::detail::scheduler {
   std::size_t preemptions() const noexcept;
 
   void add_observer(observer* o) { observers_.push_back(o); }
+  void set_leak_policy(leak_policy* p) noexcept { leak_policy_ = p; }
 
   // Fail the running run (first failure wins). `involved` are goroutine ids.
   void fail(check::kind k, std::string message, std::string signature, std::vector<std::uint32_t> involved,
             const weft::source_location& site = {});
+  // The same with a detector's evidence.
+  void fail(check::kind k, std::string message, std::string signature, std::vector<std::uint32_t> involved,
+            finding found);
+  bool failed() const noexcept { return static_cast<bool>(failure_); }
+  bool timers_pending() const noexcept { return !timers_.empty(); }
+
+  // Every live goroutine as it is now (what a failure records).
+  void snapshot(failure& f);
+  // See stable_key. Valid while the object's goroutine (if any) is alive.
+  stable_key key_of(const void* obj) const noexcept;
 
   // The public API's hooks (api.cpp).
   std::uint32_t choose_user(g* self, std::uint32_t n, const weft::source_location& where);
   void record_access(g* self, const void* addr, std::size_t size, bool write, const weft::source_location& where);
   void record_progress(g* self, const weft::source_location& where);
+  // [addr, addr + size) begins or ends its life (a shared<T>): fresh memory.
+  void record_forget(g* self, const void* addr, std::size_t size);
   void assertion_failed(g* self, std::string message, std::string signature, const weft::source_location& where);
   void note_failure(g* self, check::kind k, std::string message, std::string signature);
 
@@ -170,7 +215,6 @@ class explorer final : public weft::detail::scheduler {
   bool timers_due() const noexcept;
   void advance_clock();
   void fire_due_timers();
-  void snapshot(failure& f);
 
   strategy_impl* strat_ = nullptr;
   bool strat_tracks_runq_ = false;
@@ -207,6 +251,14 @@ class explorer final : public weft::detail::scheduler {
   std::vector<holding> holdings_;
   failure failure_;
   std::vector<observer*> observers_;
+  leak_policy* leak_policy_ = nullptr;
+  // Live goroutine stacks by top address: [bottom, top) and the owner's lineage.
+  struct stack_range {
+    std::uintptr_t bottom;
+    std::uint64_t lineage;
+  };
+  std::map<std::uintptr_t, stack_range> stacks_live_;
+  std::uint64_t g0_children_ = 0;
 
   // scratch for pick()
   std::vector<g*> cand_;

@@ -73,11 +73,49 @@ class reader {
   std::size_t pos_ = 0;
 };
 
+void put_decisions(std::string& p, const std::vector<decision>& ds) {
+  put_varint(p, ds.size());
+  std::uint64_t prev = 0;
+  for (const decision& d : ds) {
+    put_varint(p, d.step - prev);
+    prev = d.step;
+    put_varint(p, static_cast<std::uint64_t>(d.k) << 3 | static_cast<std::uint64_t>(d.kind));
+    put_varint(p, d.choice);
+    if (d.kind == decision_kind::schedule) p.push_back(static_cast<char>(d.fingerprint));
+  }
+}
+
+std::vector<decision> get_decisions(reader& r, std::size_t body, const char* whose) {
+  const std::uint64_t n = r.varint("the decision count");
+  if (n > body) malformed("more decisions than bytes");
+  std::vector<decision> out;
+  out.reserve(static_cast<std::size_t>(n));
+  std::uint64_t step = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    decision d;
+    step += r.varint("a decision's step");
+    d.step = step;
+    const std::uint64_t kk = r.varint("a decision's kind");
+    const std::string which = std::string(whose) + "decision #" + std::to_string(i + 1);
+    if ((kk & 7) >= decision_kinds) malformed(which + " has an unknown kind");
+    d.kind = static_cast<decision_kind>(kk & 7);
+    if ((kk >> 3) < 2 || (kk >> 3) > UINT32_MAX) malformed(which + " has an impossible number of options");
+    d.k = static_cast<std::uint32_t>(kk >> 3);
+    const std::uint64_t c = r.varint("a decision's choice");
+    if (c > UINT32_MAX || (d.kind != decision_kind::schedule && c >= d.k))
+      malformed(which + " chooses an option that does not exist");
+    d.choice = static_cast<std::uint32_t>(c);
+    if (d.kind == decision_kind::schedule) d.fingerprint = r.byte("a decision's fingerprint");
+    out.push_back(d);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string encode_schedule(const schedule& s) {
   std::string p;
-  p.push_back(static_cast<char>(schedule_format_version));
+  p.push_back(static_cast<char>(s.witnesses.empty() ? 1 : 2));
   put_varint(p, weft::detail::op_list_version);
   put_varint(p, s.seed);
   put_varint(p, s.iteration);
@@ -87,14 +125,13 @@ std::string encode_schedule(const schedule& s) {
   put_varint(p, s.steps);
   put_varint(p, s.finder.size());
   p += s.finder;
-  put_varint(p, s.decisions.size());
-  std::uint64_t prev = 0;
-  for (const decision& d : s.decisions) {
-    put_varint(p, d.step - prev);
-    prev = d.step;
-    put_varint(p, static_cast<std::uint64_t>(d.k) << 3 | static_cast<std::uint64_t>(d.kind));
-    put_varint(p, d.choice);
-    if (d.kind == decision_kind::schedule) p.push_back(static_cast<char>(d.fingerprint));
+  put_decisions(p, s.decisions);
+  if (!s.witnesses.empty()) {
+    put_varint(p, s.witnesses.size());
+    for (const witness_run& w : s.witnesses) {
+      put_varint(p, w.iteration);
+      put_decisions(p, w.decisions);
+    }
   }
   std::uint32_t h = fnv1a(p, p.size());
   for (int i = 0; i < 4; ++i) p.push_back(static_cast<char>((h >> (8 * i)) & 0xff));
@@ -159,10 +196,10 @@ schedule decode_schedule(std::string_view text) {
   const std::size_t body = p.size() - 4;
 
   const auto version = static_cast<unsigned char>(p[0]);
-  if (version != schedule_format_version) {
+  if (version != 1 && version != 2) {
     if (fnv1a(p, body) != stored) malformed("its checksum does not match (was it cut short or edited?)");
     throw config_error("schedule string format version " + std::to_string(version) +
-                       " is not the one this weft reads (" + std::to_string(schedule_format_version) +
+                       " is not one this weft reads (1 to " + std::to_string(schedule_format_version) +
                        "): replay it with the weft build that printed it, or re-run the exploration "
                        "(WEFT_SEED) to get a schedule for this build");
   }
@@ -189,29 +226,19 @@ schedule decode_schedule(std::string_view text) {
   const std::uint64_t name_len = r.varint("the strategy name");
   if (name_len > 64) malformed("an over-long strategy name");
   s.finder = r.bytes(static_cast<std::size_t>(name_len), "the strategy name");
-  const std::uint64_t n = r.varint("the decision count");
-  if (n > body) malformed("more decisions than bytes");
-  s.decisions.reserve(static_cast<std::size_t>(n));
-  std::uint64_t step = 0;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    decision d;
-    step += r.varint("a decision's step");
-    d.step = step;
-    const std::uint64_t kk = r.varint("a decision's kind");
-    if ((kk & 7) >= decision_kinds) malformed("decision #" + std::to_string(i + 1) + " has an unknown kind");
-    d.kind = static_cast<decision_kind>(kk & 7);
-    if ((kk >> 3) < 2 || (kk >> 3) > UINT32_MAX)
-      malformed("decision #" + std::to_string(i + 1) + " has an impossible number of options");
-    d.k = static_cast<std::uint32_t>(kk >> 3);
-    const std::uint64_t c = r.varint("a decision's choice");
-    if (c > UINT32_MAX || (d.kind != decision_kind::schedule && c >= d.k))
-      malformed("decision #" + std::to_string(i + 1) + " chooses an option that does not exist");
-    d.choice = static_cast<std::uint32_t>(c);
-    if (d.kind == decision_kind::schedule) d.fingerprint = r.byte("a decision's fingerprint");
-    s.decisions.push_back(d);
+  s.decisions = get_decisions(r, body, "");
+  if (s.steps < (s.decisions.empty() ? 0 : s.decisions.back().step)) malformed("a decision after the last step");
+  if (version == 2) {
+    const std::uint64_t w = r.varint("the witness count");
+    if (w == 0 || w > body) malformed("an impossible number of witness runs");
+    for (std::uint64_t i = 0; i < w; ++i) {
+      witness_run run;
+      run.iteration = r.varint("a witness run's iteration");
+      run.decisions = get_decisions(r, body, ("witness run #" + std::to_string(i + 1) + "'s ").c_str());
+      s.witnesses.push_back(std::move(run));
+    }
   }
   if (!r.done()) malformed("bytes left over after the last decision");
-  if (s.steps < step) malformed("a decision after the last step");
   return s;
 }
 

@@ -10,7 +10,15 @@
 //               varint  k << 3 | kind
 //               varint  choice (schedule: goroutine id)
 //               u8      runnable-set fingerprint (schedule decisions only)
+//     (format 2 only) varint number of witness runs, then per witness run:
+//               varint  its iteration, then its decisions as above
 //     u32le   FNV-1a of everything before it (catches truncated copies)
+//
+// Witness runs (format 2): a lock-order inversion can combine acquisition
+// orders seen in different runs; the schedule then carries the earlier runs
+// that showed the other orders, and a replay runs them first (in order), so
+// the lock-order graph holds the same edges when the reported run closes the
+// cycle. Schedules without witnesses are written in format 1.
 //
 // Both version numbers are checked on decode: moving an interleaving point
 // silently changes what a schedule means (shuttle's lesson), so a schedule from
@@ -26,7 +34,12 @@
 
 namespace weft::check::detail {
 
-inline constexpr unsigned schedule_format_version = 1;
+inline constexpr unsigned schedule_format_version = 2;  // the newest this build reads and writes
+
+struct witness_run {
+  std::uint64_t iteration = 0;
+  std::vector<decision> decisions;
+};
 
 struct schedule {
   std::uint64_t seed = 0;
@@ -37,6 +50,7 @@ struct schedule {
   std::uint64_t steps = 0;
   std::string finder;
   std::vector<decision> decisions;
+  std::vector<witness_run> witnesses;  // replayed before the run itself (lock_order)
 };
 
 std::string encode_schedule(const schedule& s);

@@ -10,8 +10,6 @@ using weft::detail::op;
 using weft::detail::resource_kind;
 using weft::detail::wait_reason;
 
-namespace {
-
 const char* object_kind(op o) noexcept {
   switch (o) {
     case op::chan_send:
@@ -108,27 +106,136 @@ const char* hold_mode(resource_kind k) noexcept {
   return "held";
 }
 
-// Deterministic names: kind#n in order of first appearance (lookups only; no
-// iteration over the hash map).
-class namer {
- public:
-  std::string operator()(const void* obj, const char* kind) {
-    if (obj == nullptr) return {};
-    auto it = names_.find(obj);
-    if (it != names_.end()) return it->second;
-    std::string name = std::string(kind) + "#" + std::to_string(++counts_[kind]);
-    names_.emplace(obj, name);
-    return name;
+const char* want_mode(resource_kind k) noexcept {
+  switch (k) {
+    case resource_kind::mutex:
+      return "lock";
+    case resource_kind::rw_read:
+      return "read-lock";
+    case resource_kind::rw_write:
+      return "write-lock";
+    case resource_kind::semaphore:
+      return "acquire";
   }
+  return "take";
+}
 
- private:
-  std::unordered_map<const void*, std::string> names_;
-  std::map<std::string, int> counts_;
-};
+// Lookups only; no iteration over the hash map.
+std::string namer::operator()(const void* obj, const char* kind) {
+  if (obj == nullptr) return {};
+  auto it = names_.find(obj);
+  if (it != names_.end()) return it->second;
+  std::string name = std::string(kind) + "#" + std::to_string(++counts_[kind]);
+  names_.emplace(obj, name);
+  return name;
+}
 
+namespace {
 std::string with(const std::string& a, const std::string& b) { return b.empty() ? a : a + " " + b; }
-
 }  // namespace
+
+bool render_event(const event& e, namer& name, std::string& action) {
+  switch (e.type) {
+    case ev::point: {
+      const auto o = static_cast<op>(e.code);
+      // A plain access is shown when it happens (its read/write event): a
+      // goroutine preempted at the point performs it only when it resumes.
+      if (o == op::shared_read || o == op::shared_write) {
+        (void)name(e.obj, object_kind(o));
+        return false;
+      }
+      action = with(weft::detail::to_string(o), name(e.obj, object_kind(o)));
+      return true;
+    }
+    case ev::yield:
+      action = "yield";
+      return true;
+    case ev::spawn:
+      action = "go: starts goroutine " + std::to_string(e.other);
+      return true;
+    case ev::park: {
+      const auto why = static_cast<wait_reason>(e.code);
+      std::string obj = name(e.obj, object_kind(why));
+      action = std::string("blocks: ") + weft::detail::to_string(why) + (obj.empty() ? "" : " on " + obj);
+      return true;
+    }
+    case ev::exit:
+      action = "exits";
+      return true;
+    case ev::ready:
+      action = "wakes goroutine " + std::to_string(e.other);
+      return true;
+    case ev::acquire: {
+      const auto k = static_cast<resource_kind>(e.code);
+      action = std::string(hold_mode(k)) + " " + name(e.obj, object_kind(k));
+      return true;
+    }
+    case ev::release: {
+      const auto k = static_cast<resource_kind>(e.code);
+      action = "released " + name(e.obj, object_kind(k));
+      return true;
+    }
+    case ev::clock:
+      action = "clock advances to next timer";
+      return true;
+    case ev::fire:
+      action = "timer fires";
+      return true;
+    case ev::random:
+      action = "select picks ready case " + std::to_string(e.other + 1) + " of " + std::to_string(e.aux);
+      return true;
+    case ev::jitter:
+      action = "jitter: clock +" + std::to_string(e.other) + "/7 of the jitter bound";
+      return true;
+    case ev::choose:
+      action = "choose(" + std::to_string(e.aux) + ") = " + std::to_string(e.other);
+      return true;
+    case ev::progress:
+      action = "progress";
+      return true;
+    case ev::fail:
+      action = std::string("FAILS: ") + to_string(static_cast<check::kind>(e.code));
+      return true;
+    case ev::read:
+    case ev::write:
+      action = std::string(e.type == ev::read ? "reads " : "writes ") + name(e.obj, "var");
+      return true;
+    case ev::hb_release:
+    case ev::hb_acquire:
+    case ev::forget:
+      return false;
+  }
+  return false;
+}
+
+void name_objects(const std::vector<event>& trace, std::size_t n, namer& name) {
+  std::string scratch;
+  for (std::size_t i = 0; i < n && i < trace.size(); ++i) (void)render_event(trace[i], name, scratch);
+}
+
+goroutine_info describe_goroutine(const goroutine_snapshot& s, const failure* f, namer& name) {
+  goroutine_info gi;
+  gi.id = s.id;
+  gi.parent = s.parent;
+  gi.is_main = s.is_main;
+  gi.created_at = s.created_at;
+  if (s.running) {
+    gi.state = "running";
+  } else if (s.runnable) {
+    gi.state = "runnable";
+  } else {
+    gi.state = s.reason == wait_reason::sleep ? "sleeping" : "blocked";
+    gi.wait_reason = weft::detail::to_string(s.reason);
+    gi.waiting_on = name(s.wait_obj, object_kind(s.reason));
+    gi.blocked_at = s.blocked_at;
+  }
+  if (s.has_last_op) gi.last_op = with(weft::detail::to_string(s.last_op), name(s.last_obj, object_kind(s.last_op)));
+  // The goroutine that failed an assertion: where it failed.
+  if (f != nullptr && f->kind == check::kind::assertion && f->site.line() != 0 && f->involved.size() == 1)
+    gi.blocked_at = f->site;
+  for (const held& h : s.holds) gi.holds.push_back({name(h.res, object_kind(h.kind)), hold_mode(h.kind), h.site});
+  return gi;
+}
 
 report build_report(const failure& f, const std::vector<event>& trace, const run_meta& meta) {
   report r;
@@ -149,101 +256,15 @@ report build_report(const failure& f, const std::vector<event>& trace, const run
     s.index = e.step;
     s.goroutine = e.g;
     s.time_ns = e.time;
-    switch (e.type) {
-      case ev::point: {
-        const auto o = static_cast<op>(e.code);
-        // A plain access is shown when it happens (its read/write event): a
-        // goroutine preempted at the point performs it only when it resumes.
-        if (o == op::shared_read || o == op::shared_write) {
-          (void)name(e.obj, object_kind(o));
-          continue;
-        }
-        s.action = with(weft::detail::to_string(o), name(e.obj, object_kind(o)));
-        break;
-      }
-      case ev::yield:
-        s.action = "yield";
-        break;
-      case ev::spawn:
-        s.action = "go: starts goroutine " + std::to_string(e.other);
-        break;
-      case ev::park: {
-        const auto why = static_cast<wait_reason>(e.code);
-        std::string obj = name(e.obj, object_kind(why));
-        s.action = std::string("blocks: ") + weft::detail::to_string(why) + (obj.empty() ? "" : " on " + obj);
-        break;
-      }
-      case ev::exit:
-        s.action = "exits";
-        break;
-      case ev::ready:
-        s.action = "wakes goroutine " + std::to_string(e.other);
-        break;
-      case ev::acquire: {
-        const auto k = static_cast<resource_kind>(e.code);
-        s.action = std::string(hold_mode(k)) + " " + name(e.obj, object_kind(k));
-        break;
-      }
-      case ev::release: {
-        const auto k = static_cast<resource_kind>(e.code);
-        s.action = "released " + name(e.obj, object_kind(k));
-        break;
-      }
-      case ev::clock:
-        s.action = "clock advances to next timer";
-        break;
-      case ev::fire:
-        s.action = "timer fires";
-        break;
-      case ev::random:
-        s.action = "select picks ready case " + std::to_string(e.other + 1) + " of " + std::to_string(e.aux);
-        break;
-      case ev::jitter:
-        s.action = "jitter: clock +" + std::to_string(e.other) + "/7 of the jitter bound";
-        break;
-      case ev::choose:
-        s.action = "choose(" + std::to_string(e.aux) + ") = " + std::to_string(e.other);
-        break;
-      case ev::progress:
-        s.action = "progress";
-        break;
-      case ev::fail:
-        s.action = std::string("FAILS: ") + to_string(static_cast<check::kind>(e.code));
-        break;
-      case ev::read:
-      case ev::write:
-        s.action = std::string(e.type == ev::read ? "reads " : "writes ") + name(e.obj, "var");
-        break;
-      case ev::hb_release:
-      case ev::hb_acquire:
-        continue;
-    }
+    if (!render_event(e, name, s.action)) continue;
     r.trace.push_back(std::move(s));
   }
 
   for (const goroutine_snapshot& s : f.goroutines) {
     if (!std::binary_search(f.involved.begin(), f.involved.end(), s.id)) continue;
-    goroutine_info gi;
-    gi.id = s.id;
-    gi.parent = s.parent;
-    gi.is_main = s.is_main;
-    gi.created_at = s.created_at;
-    if (s.running) {
-      gi.state = "running";
-    } else if (s.runnable) {
-      gi.state = "runnable";
-    } else {
-      gi.state = s.reason == wait_reason::sleep ? "sleeping" : "blocked";
-      gi.wait_reason = weft::detail::to_string(s.reason);
-      gi.waiting_on = name(s.wait_obj, object_kind(s.reason));
-      gi.blocked_at = s.blocked_at;
-    }
-    if (s.has_last_op) gi.last_op = with(weft::detail::to_string(s.last_op), name(s.last_obj, object_kind(s.last_op)));
-    // The goroutine that failed an assertion: where it failed.
-    if (f.kind == check::kind::assertion && f.site.line() != 0 && f.involved.size() == 1) gi.blocked_at = f.site;
-    for (const held& h : s.holds) gi.holds.push_back({name(h.res, object_kind(h.kind)), hold_mode(h.kind), h.site});
-    r.goroutines.push_back(std::move(gi));
+    r.goroutines.push_back(describe_goroutine(s, &f, name));
   }
+  if (r.kind != check::kind::ok) describe_finding(r, f, trace, name);
   return r;
 }
 

@@ -122,6 +122,11 @@ void report::write_text(std::ostream& out, std::size_t last_steps) const {
       << preemptions << " preemption" << (preemptions == 1 ? "" : "s") << ") and " << duration_text(time_ns)
       << " of virtual time\n";
 
+  for (const detail_section& d : details) {
+    out << '\n' << d.title << ":\n";
+    for (const std::string& line : d.lines) out << "  " << line << '\n';
+  }
+
   if (!goroutines.empty()) out << "\ngoroutines involved:\n";
   for (const goroutine_info& gi : goroutines) {
     out << "  goroutine " << gi.id;

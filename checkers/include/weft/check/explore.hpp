@@ -25,6 +25,11 @@
 //   WEFT_REPLAY       a schedule string; overrides the strategy: replays exactly that run
 //   WEFT_MAX_STEPS    steps per run before kind::step_bound          (default for options::max_steps)
 //   WEFT_TIME_BUDGET  wall-clock budget for one explore() call: 500ms, 10s, 2m (default for time_budget)
+//   WEFT_DETECT       which detectors run: "all" (default), "none", or a comma list of
+//                     race, deadlock, lock_order, livelock, starvation, leak, each optionally
+//                     prefixed with '-' to turn it off ("-lock_order,-starvation")
+//   WEFT_LIVELOCK_WINDOW      steps without progress that make a livelock (default 20000)
+//   WEFT_STARVATION_THRESHOLD times a waiter may be passed over (default 64)
 // A malformed value throws config_error saying what was wrong and what to write.
 //
 // Outside explore (on the real scheduler), WEFT_ASSERT throws assertion_error,
@@ -34,6 +39,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include "weft/source_location.hpp"
@@ -41,6 +47,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "weft/check/report.hpp"
 #include "weft/check/strategy.hpp"
@@ -57,6 +64,10 @@ struct environment {
   std::optional<std::string> replay;
   std::optional<std::uint64_t> max_steps;
   std::optional<std::chrono::nanoseconds> time_budget;
+  // WEFT_DETECT: per detector, on or off; unset entries keep their defaults.
+  std::optional<bool> race, deadlock, lock_order, livelock, starvation, leak;
+  std::optional<std::uint64_t> livelock_window;
+  std::optional<std::uint64_t> starvation_threshold;
 };
 environment read_environment();
 
@@ -66,7 +77,71 @@ std::uint64_t default_iterations();
 std::uint64_t default_seed();
 std::uint64_t default_max_steps();
 std::chrono::nanoseconds default_time_budget();
+bool default_detect(check::kind k);  // WEFT_DETECT for one detector, else true
+std::uint64_t default_livelock_window();
+std::uint64_t default_starvation_threshold();
 }  // namespace detail
+
+// --- The detectors' settings (issue 5; docs/checkers.md has the internals) ---
+
+// Data races: happens-before with vector clocks (FastTrack) over
+// check::shared<T> and WEFT_READ/WEFT_WRITE, with exactly the edges of Go's
+// memory model that weft's primitives state. The run fails (kind::race) at
+// the second of two conflicting accesses that are not ordered.
+struct race_options {
+  bool enabled = detail::default_detect(kind::race);
+};
+
+// Deadlocks. A global deadlock (nothing can run, no timer pending) is always a
+// failure. With `partial`, a cycle of goroutines each waiting for a mutex or
+// rw_mutex another of them holds is reported the moment it forms, while
+// other goroutines keep running, with the four Coffman conditions spelled
+// out. (It assumes the goroutine that locked a mutex is the one that unlocks
+// it; turn it off for a program that hands locked mutexes to other goroutines.)
+struct deadlock_options {
+  bool partial = detail::default_detect(kind::deadlock);
+};
+
+// Lock-order inversions (Linux's lockdep): one graph of "B taken while
+// holding A" kept across every schedule of an exploration. A cycle is a
+// potential deadlock even if no schedule deadlocked: the exploration goes on
+// looking for a real failure, which wins; if none is found the report is
+// kind::lock_order, with both orders and their sites.
+struct lock_order_options {
+  bool enabled = detail::default_detect(kind::lock_order);
+};
+
+// Livelocks: under fair scheduling, a run that takes `window` steps without
+// progress fails (kind::livelock) with what each goroutine kept repeating.
+// Progress is a goroutine finishing, a value crossing a channel (not a timer's
+// tick), or check::progress(). Call progress() in long loops that do real work
+// without communicating, or raise the window (keep it below max_steps).
+struct livelock_options {
+  bool enabled = detail::default_detect(kind::livelock);
+  std::uint64_t window = detail::default_livelock_window();  // WEFT_LIVELOCK_WINDOW, else 20000
+};
+
+// Starvation: a goroutine waiting for a mutex, rw_mutex or semaphore that is
+// passed over more than `threshold` times (another goroutine took the
+// resource after the waiter had tried again and lost) fails the run
+// (kind::starvation) with the counts. Only a waiter that got to run and try
+// again counts as passed over, so a strategy that simply never schedules the
+// waiter (PCT's low priority) does not make a fair program look starved.
+struct starvation_options {
+  bool enabled = detail::default_detect(kind::starvation);
+  std::uint64_t threshold = detail::default_starvation_threshold();  // WEFT_STARVATION_THRESHOLD, else 64
+};
+
+// Goroutine leaks (goroutines still blocked or sleeping after main returned
+// and nothing else could run). Like goleak's IgnoreTopFunction /
+// IgnoreAnyFunction: a leaked goroutine is ignored when one of `ignore`
+// occurs in the function name or the file of its creation site (where
+// weft::go was called) or of its blocking site, or when ignore_if says so.
+struct leak_options {
+  bool enabled = detail::default_detect(kind::leak);
+  std::vector<std::string> ignore;
+  std::function<bool(const goroutine_info&)> ignore_if;
+};
 
 struct options {
   check::strategy strategy = detail::default_strategy();   // WEFT_STRATEGY, else portfolio{}
@@ -83,6 +158,13 @@ struct options {
   bool shrink = true;                         // shrink a failing schedule before reporting it
   std::uint64_t shrink_runs = 400;            // at most this many runs spent shrinking
   std::size_t stack_size = 256 * 1024;        // per goroutine
+  // The detectors (each from WEFT_DETECT and its own variable where it has one):
+  race_options race;
+  deadlock_options deadlock;
+  lock_order_options lock_order;
+  livelock_options livelock;
+  starvation_options starvation;
+  leak_options leaks;
 };
 
 namespace detail {

@@ -26,12 +26,13 @@ enum class kind {
   ok,
   assertion,       // WEFT_ASSERT (or a test expectation) failed
   panic,           // an exception or weft::panic_error escaped a goroutine
-  deadlock,        // nothing can run, no timer pending, main has not returned
+  deadlock,        // nothing can run, no timer pending, main has not returned (global); or
+                   // goroutines each waiting for a lock another of them holds (partial)
   leak,            // goroutines still blocked or sleeping once main returned and nothing could run
-  race,            // two unordered conflicting plain accesses (issue 5)
-  lock_order,      // lock-order inversion (issue 5)
-  livelock,        // steps without progress (issue 5)
-  starvation,      // a runnable goroutine never runs (issue 5)
+  race,            // two unordered conflicting plain accesses, at least one a write
+  lock_order,      // locks taken in opposite orders: a deadlock waiting to happen (no run deadlocked)
+  livelock,        // goroutines keep running under fair scheduling without making progress
+  starvation,      // a goroutine passed over on a lock or semaphore again and again while others take it
   step_bound,      // the run exceeded options::max_steps
   nondeterminism,  // a replay diverged from its schedule
 };
@@ -54,6 +55,64 @@ struct goroutine_info {
   weft::source_location created_at{};
   weft::source_location blocked_at{};  // where it blocked, or where it failed
   std::vector<held_resource> holds;
+};
+
+// --- What the detectors found (filled for their kinds; empty otherwise) ---
+
+// A plain memory access as the race detector saw it (kind::race: the earlier
+// access first, then the one that conflicts with it).
+struct access {
+  std::uint64_t goroutine = 0;
+  bool write = false;
+  std::string object;               // "var#1", named like every object in the report
+  std::size_t size = 0;             // bytes
+  weft::source_location site{};     // where the access was made
+  std::uint64_t step = 0;           // the step it was made at
+};
+
+// One link of a cycle: goroutine `goroutine` holds `holds` (taken at
+// `held_at`) while it waits for, or goes on to take, `wants` (requested at
+// `wanted_at`). kind::deadlock: the wait-for cycle, each link waiting for the
+// next link's `holds`. kind::lock_order: one acquisition order per link (it
+// took `holds`, then `wants`), first seen in schedule `iteration`.
+struct cycle_link {
+  std::uint64_t goroutine = 0;
+  std::string holds;                // "mutex#1"
+  std::string hold_mode;            // "locked", "read-locked", "write-locked", "acquired"
+  weft::source_location held_at{};
+  std::string wants;                // "mutex#2"
+  std::string want_mode;            // "lock", "read-lock", "write-lock", "acquire"
+  weft::source_location wanted_at{};
+  std::uint64_t iteration = 0;      // lock_order: the (1-based) schedule that showed this order
+};
+
+// kind::starvation: a goroutine that kept losing a lock or semaphore.
+struct starved_waiter {
+  struct acquirer {
+    std::uint64_t goroutine = 0;
+    std::uint64_t times = 0;        // acquisitions while the starved goroutine waited
+    weft::source_location site{};   // where it last acquired
+  };
+  std::uint64_t goroutine = 0;
+  std::string resource;             // "mutex#1"
+  weft::source_location requested_at{};
+  std::uint64_t passed_over = 0;    // acquisitions by others since it began to wait
+  std::uint64_t acquired_before = 0;  // times it did get the resource earlier in the run
+  std::vector<acquirer> others;     // who acquired meanwhile, most often first
+};
+
+// kind::livelock: what one goroutine kept doing without progress.
+struct loop_info {
+  std::uint64_t goroutine = 0;
+  std::vector<std::string> actions;  // one period of its repeating steps ("atomic_rmw atomic#1", ...)
+  std::uint64_t repeats = 0;         // full periods in the window (0: no exact period; actions = its last steps)
+};
+
+// A titled paragraph of evidence, as the text report prints it under the
+// message (the Coffman conditions of a deadlock, the two accesses of a race, ...).
+struct detail_section {
+  std::string title;
+  std::vector<std::string> lines;
 };
 
 // One row of the trace: something a goroutine (or the scheduler, goroutine 0)
@@ -84,6 +143,14 @@ class report {
   std::int64_t time_ns = 0;                // virtual time the failing run took
   std::vector<step> trace;                 // the failing run's steps, oldest first
 
+  // What the detector behind `kind` found (issue 5); see the structs above.
+  std::vector<detail_section> details;     // the evidence, as the text report prints it
+  std::vector<access> accesses;            // race: the two conflicting accesses
+  std::vector<cycle_link> cycle;           // deadlock (a wait-for cycle) / lock_order (the inverted orders)
+  std::vector<starved_waiter> starved;     // starvation
+  std::vector<loop_info> loops;            // livelock: each looping goroutine's cycle
+  std::uint64_t steps_without_progress = 0;  // livelock
+
   // About the exploration as a whole (not part of the failing run: a replay
   // reports its own).
   std::uint64_t iterations = 0;  // schedules explored
@@ -101,7 +168,8 @@ class report {
   // per step (1 µs of trace time per step), blocked intervals as slices too.
   void write_perfetto(std::ostream& out) const;
   // Graphviz DOT wait-for graph at the failure: goroutines waiting on objects,
-  // objects held by goroutines.
+  // objects held by goroutines; a deadlock's cycle in red. For lock_order, the
+  // lock-order graph's cycle (locks, and the orders in which they were taken).
   void write_dot(std::ostream& out) const;
 };
 

@@ -27,6 +27,9 @@ namespace detail {
 // An access about to happen: an interleaving point and a record for the race
 // detector. Returns whether an exploration watches it (false: a no-op).
 bool on_access(const void* addr, std::size_t size, bool write, const weft::source_location& where);
+// [addr, addr + size) begins or ends its life: the race detector forgets what
+// it knew about that memory (reused memory is a new variable). No interleaving point.
+void on_lifetime(const void* addr, std::size_t size) noexcept;
 
 #if WEFT_TSAN
 void tsan_ignore_begin() noexcept;
@@ -55,6 +58,17 @@ class access_scope {
  private:
   bool watched_;
 };
+// An operand that carries its caller's location: an operator cannot take a
+// defaulted source_location, but the implicit conversion to this type can,
+// so `x += 1` reports the line it is written on.
+template <class T>
+struct located {
+  template <class U, class = std::enable_if_t<std::is_convertible_v<U&&, T>>>
+  located(U&& v, const weft::source_location& w = weft::source_location::current())  // NOLINT(google-explicit-constructor)
+      : value(std::forward<U>(v)), where(w) {}
+  T value;
+  weft::source_location where;
+};
 }  // namespace detail
 
 template <class T>
@@ -63,10 +77,13 @@ class shared {
                 "weft::check::shared<T>: T must be copyable");
 
  public:
-  shared() = default;
-  shared(const T& v) : v_(v) {}  // NOLINT(google-explicit-constructor): initialisation is not an access
+  shared() { detail::on_lifetime(&v_, sizeof(T)); }
+  shared(const T& v) : v_(v) {  // NOLINT(google-explicit-constructor): initialisation is not an access
+    detail::on_lifetime(&v_, sizeof(T));
+  }
   shared(const shared&) = delete;
   shared& operator=(const shared&) = delete;
+  ~shared() { detail::on_lifetime(&v_, sizeof(T)); }
 
   T load(const weft::source_location& where = weft::source_location::current()) const {
     detail::access_scope a(&v_, sizeof(T), false, where);
@@ -77,6 +94,10 @@ class shared {
     v_ = v;
   }
 
+  // The location of `operator T()`, `x = v`, `++x` and `--x` is inside this
+  // header (no operand can carry the caller's: `x = v` would be ambiguous with
+  // the converting constructor); use load(), store() or `x += 1` where a
+  // report should name the line.
   operator T() const { return load(); }  // NOLINT(google-explicit-constructor)
   shared& operator=(const T& v) {
     store(v);
@@ -86,17 +107,17 @@ class shared {
   // Read-modify-write as two accesses (a load, then a store): deliberately not
   // atomic, exactly like `x += n` on a plain variable.
   template <class U = T, class = decltype(std::declval<U&>() += std::declval<const U&>())>
-  shared& operator+=(const T& d) {
-    T v = load();
-    v += d;
-    store(v);
+  shared& operator+=(detail::located<T> d) {
+    T v = load(d.where);
+    v += d.value;
+    store(v, d.where);
     return *this;
   }
   template <class U = T, class = decltype(std::declval<U&>() -= std::declval<const U&>())>
-  shared& operator-=(const T& d) {
-    T v = load();
-    v -= d;
-    store(v);
+  shared& operator-=(detail::located<T> d) {
+    T v = load(d.where);
+    v -= d.value;
+    store(v, d.where);
     return *this;
   }
   template <class U = T, class = decltype(++std::declval<U&>())>
