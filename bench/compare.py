@@ -32,7 +32,12 @@ REPO_ROOT = BENCH_DIR.parent
 
 # The default table, in order. Million is added by --million.
 BENCHMARKS = ["PingPong", "SPSC", "MPMC4x4", "Select2Ready", "SelectDefault",
-              "SpawnJoin", "Yield", "Blocked100k"]
+              "SpawnJoin", "Yield", "Blocked100k",
+              # sync, context and rate (issue 3: bench/weft/sync_bench.cpp and
+              # bench/go/sync_bench_test.go; weft and Go only)
+              "MutexUncontended", "Mutex4Way", "RWMutexReadMostly", "AtomicValueLoad",
+              "RWMutexRead", "WaitGroup", "ContextWithCancel", "OnceFast", "RateAllow",
+              "RateAllowN"]
 # Benchmarks whose op is a whole batch of goroutines: their time is shown per
 # goroutine and they report resident memory per goroutine. (Every run is a
 # fresh process for one benchmark and one procs value, which also makes the
@@ -82,7 +87,10 @@ class Suite:
         raise NotImplementedError
 
     def parse(self, raw_path):
-        """[(bench, procs, ns_per_op, rss_per_g or None)] from one run's output."""
+        """[(bench, procs, ns_per_op, rss_per_g or None, cpu_ns_per_op or None)] from one
+        run's output. cpu_ns_per_op is the process's CPU time (all threads) per op, for
+        the benchmarks that measure it (weft's: MeasureProcessCPUTime; Go's: the
+        cpu-ns/op metric)."""
         raise NotImplementedError
 
 
@@ -117,8 +125,12 @@ class GbenchSuite(Suite):
                 continue
             if e.get("error_occurred"):
                 raise Failure(f"{self.label}: {e['name']} failed: {e.get('error_message', '?')}")
-            ns = e["real_time"] * TIME_UNIT_NS[e.get("time_unit", "ns")]
-            rows.append((m["name"], int(m["procs"]), ns, e.get("rss_per_g")))
+            unit = TIME_UNIT_NS[e.get("time_unit", "ns")]
+            ns = e["real_time"] * unit
+            # Only a process-wide CPU time compares with Go's cpu-ns/op (by default
+            # Google Benchmark measures the timing thread's alone).
+            cpu = e["cpu_time"] * unit if "/process_time" in e["name"] else None
+            rows.append((m["name"], int(m["procs"]), ns, e.get("rss_per_g"), cpu))
         return rows
 
 
@@ -174,7 +186,8 @@ class GoSuite(Suite):
             if "ns/op" not in metrics:
                 continue
             procs = int(m["procs"]) if m["procs"] else 1
-            rows.append((m["name"], procs, metrics["ns/op"], metrics.get("rss_bytes/g")))
+            rows.append((m["name"], procs, metrics["ns/op"], metrics.get("rss_bytes/g"),
+                         metrics.get("cpu-ns/op")))
         return rows
 
 
@@ -409,7 +422,35 @@ def build_tables(results, benches, suites, args, timeouts):
                     cells.append(fmt_ratio(weft_m, median(row[key])))
             lines.append("| " + " | ".join(cells) + " |")
     mem_table = "\n".join(lines) if any_mem else ""
-    return time_table, mem_table
+
+    # Process CPU time per op, where a suite reports it (weft's and Go's sync,
+    # context and rate benchmarks): on a loaded machine it is much steadier
+    # than wall time, since time spent waiting for a CPU is not counted.
+    cpu_cols = [k for k in ("weft", "go") if k in present]
+    lines = []
+    header = ["benchmark", "procs"]
+    for key in cpu_cols:
+        header.append(f"{LABEL[key]} CPU ns/op")
+        if key == "go" and "weft" in present:
+            header.append("weft/Go")
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join(["---", "--:"] + ["--:"] * (len(header) - 2)) + "|")
+    any_cpu = False
+    for bench in benches:
+        for procs in args.procs:
+            row = {k: get(k, bench, procs, "cpu") for k in cpu_cols}
+            if not any(row.values()):
+                continue
+            any_cpu = True
+            cells = [bench, str(procs)]
+            weft_m = median(row.get("weft", []))
+            for key in cpu_cols:
+                cells.append(fmt_cell(row[key], fmt_ns))
+                if key == "go" and "weft" in present:
+                    cells.append(fmt_ratio(weft_m, median(row[key])))
+            lines.append("| " + " | ".join(cells) + " |")
+    cpu_table = "\n".join(lines) if any_cpu else ""
+    return time_table, mem_table, cpu_table
 
 
 def merge_gbench(json_paths, reps, out_path):
@@ -641,11 +682,13 @@ def main(argv):
             timeouts.setdefault((s.key, bench, procs), 0)
             timeouts[(s.key, bench, procs)] += 1
             continue
-        for name, p, ns, rss in rows:
-            slot = results.setdefault((s.key, name, p), {"ns": [], "rss": []})
+        for name, p, ns, rss, cpu in rows:
+            slot = results.setdefault((s.key, name, p), {"ns": [], "rss": [], "cpu": []})
             slot["ns"].append(ns)
             if rss is not None:
                 slot["rss"].append(rss)
+            if cpu is not None:
+                slot["cpu"].append(cpu)
         if s.kind == "gbench":
             gbench_jsons[s.key].append((r, raw))
         else:
@@ -660,7 +703,7 @@ def main(argv):
         # benchstat-ready: every repetition's lines, one file.
         (out_dir / "go.txt").write_text("".join(go_texts))
 
-    time_table, mem_table = build_tables(results, benches, suites, args, timeouts)
+    time_table, mem_table, cpu_table = build_tables(results, benches, suites, args, timeouts)
     settings = (f"{args.repetitions} repetitions, order {args.order} per {args.granularity}, "
                 f"{args.time}s per run; cell = median ±half the min–max range")
     machine = (f"{info.get('cpu', '?')}, {info.get('cpus')} CPUs, Linux {info.get('kernel')}, "
@@ -677,6 +720,9 @@ def main(argv):
     if timeouts:
         md[-1:-1] = ["", f"(n killed): n repetitions ran past --run-timeout "
                      f"({args.run_timeout:g} s) and were left out."]
+    if cpu_table:
+        md += ["## CPU time (the whole process, every thread, per op; where reported)", "",
+               cpu_table, ""]
     if mem_table:
         md += ["## Resident memory per blocked goroutine (bytes; cold batch, fresh process)",
                "", mem_table, ""]
@@ -703,7 +749,9 @@ def main(argv):
     summary = {"settings": vars(args), "machine": info, "elapsed_s": elapsed, "runs": run_log,
                "results": [{"suite": k[0], "benchmark": k[1], "procs": k[2],
                             "ns_per_op": v["ns"], "rss_per_g": v["rss"],
+                            "cpu_ns_per_op": v["cpu"],
                             "median_ns_per_op": median(v["ns"]),
+                            "median_cpu_ns_per_op": median(v["cpu"]),
                             "median_rss_per_g": median(v["rss"])}
                            for k, v in sorted(results.items())]}
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))

@@ -18,6 +18,9 @@
 #include <utility>
 #include <vector>
 
+// sync_bench.cpp: the sync, context and rate benchmarks (issue 3).
+void register_sync_benchmarks();
+
 namespace {
 
 using benchmark::IterationCount;
@@ -218,6 +221,7 @@ void register_all() {
   // A million parked goroutines: run explicitly (--benchmark_filter=Million).
   benchmark::RegisterBenchmark("BM_Million", BM_Million)
       ->ArgName("procs")->Arg(2)->UseRealTime()->Iterations(1);
+  register_sync_benchmarks();
 }
 
 }  // namespace

@@ -1,0 +1,299 @@
+// weft's sync, context and rate benchmarks (issue 3). Each BM_<Name>/procs:<P>
+// does exactly the work of its Go twin (bench/go/sync_bench_test.go,
+// Benchmark<Name> at GOMAXPROCS P); bench/README.md defines every one, and
+// bench/compare.py prints them side by side.
+//
+// As in weft_bench.cpp, the body runs as the main goroutine of a weft::run
+// with `procs` workers. Where the work is spread over several goroutines
+// (Mutex4Way, RWMutexReadMostly, AtomicValueLoad, RWMutexRead, RateAllowN) the
+// whole batch of N ops is timed as one, starting the goroutines included
+// (`while (state.KeepRunningBatch(n))`, as MPMC4x4), and the Go twin times the
+// same from b.ResetTimer() to the last wg.Wait().
+//
+// These benchmarks measure the process's CPU time (MeasureProcessCPUTime: every
+// thread), which the Go twins report as cpu-ns/op; compare.py prints both
+// beside the wall-time table.
+#include <benchmark/benchmark.h>
+
+#include <weft/weft.hpp>
+
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <vector>
+
+namespace {
+
+using benchmark::IterationCount;
+
+template <class Body>
+void on_procs(benchmark::State& state, Body&& body) {
+  weft::run({.procs = static_cast<unsigned>(state.range(0)), .report_leaks = true}, [&] { body(); });
+}
+
+// Goroutine k's share of n ops split over `ways` goroutines (the remainder to
+// the first ones), as the Go twins split b.N.
+IterationCount share_of(IterationCount n, int ways, int k) { return n / ways + (k < n % ways ? 1 : 0); }
+
+// One op: lock, increment a counter, unlock, in the benchmark goroutine.
+void BM_MutexUncontended(benchmark::State& state) {
+  on_procs(state, [&] {
+    weft::mutex mu;
+    long counter = 0;
+    for (auto _ : state) {
+      mu.lock();
+      ++counter;
+      mu.unlock();
+    }
+    benchmark::DoNotOptimize(counter);
+  });
+}
+
+// One op: one lock, increment, unlock by one of 4 goroutines hammering the
+// same mutex (each does N/4); the batch includes starting them.
+void BM_Mutex4Way(benchmark::State& state) {
+  constexpr int ways = 4;
+  on_procs(state, [&] {
+    const IterationCount n = state.max_iterations;
+    while (state.KeepRunningBatch(n)) {
+      weft::mutex mu;
+      weft::wait_group wg;
+      long counter = 0;
+      for (int k = 0; k < ways; ++k) {
+        wg.add(1);
+        weft::go([&, share = share_of(n, ways, k)] {
+          for (IterationCount i = 0; i < share; ++i) {
+            mu.lock();
+            ++counter;
+            mu.unlock();
+          }
+          wg.done();
+        });
+      }
+      wg.wait();
+      if (counter != n) state.SkipWithError("Mutex4Way lost increments");
+    }
+  });
+}
+
+// One op: one read (rlock, read the counter, runlock) or one write (lock,
+// increment, unlock) by one of 4 goroutines (each does N/4). Each goroutine's
+// k-th op is a write when k % 101 == 100: one write after every 100 reads.
+void BM_RWMutexReadMostly(benchmark::State& state) {
+  constexpr int ways = 4;
+  on_procs(state, [&] {
+    const IterationCount n = state.max_iterations;
+    while (state.KeepRunningBatch(n)) {
+      weft::rw_mutex rw;
+      weft::wait_group wg;
+      long counter = 0;
+      std::vector<long> seen(ways, 0);
+      for (int k = 0; k < ways; ++k) {
+        wg.add(1);
+        weft::go([&, k, share = share_of(n, ways, k)] {
+          long sum = 0;
+          for (IterationCount i = 0; i < share; ++i) {
+            if (i % 101 == 100) {
+              rw.lock();
+              ++counter;
+              rw.unlock();
+            } else {
+              rw.lock_shared();
+              sum += counter;
+              rw.unlock_shared();
+            }
+          }
+          seen[k] = sum;
+          wg.done();
+        });
+      }
+      wg.wait();
+      benchmark::DoNotOptimize(seen.data());
+    }
+  });
+}
+
+// The seeds' comparison (seeds/004: BenchmarkAtomic vs BenchmarkMutex): a
+// config of 6 ints, replaced over and over by one writer goroutine while 4
+// reader goroutines each read it N times. One op is one read in each reader
+// (ns/op = wall time / N, as the seed's), the writer running throughout.
+struct config {
+  std::vector<int> a;
+};
+
+std::shared_ptr<const config> fresh_config(int i) {
+  return std::make_shared<const config>(config{{i, i + 1, i + 2, i + 3, i + 4, i + 5}});
+}
+
+// Reader: load the current config (atomic_value::load) and touch it.
+void BM_AtomicValueLoad(benchmark::State& state) {
+  constexpr int readers = 4;
+  on_procs(state, [&] {
+    weft::atomic_value<config> v;
+    v.store(fresh_config(0));
+    weft::atomic<bool> stop{false};
+    weft::wait_group writer;
+    writer.go([&] {
+      for (int i = 1; !stop.load(std::memory_order_relaxed); ++i) v.store(fresh_config(i));
+    });
+    const IterationCount n = state.max_iterations;
+    while (state.KeepRunningBatch(n)) {
+      weft::wait_group wg;
+      std::vector<long> seen(readers, 0);
+      for (int k = 0; k < readers; ++k) {
+        wg.add(1);
+        weft::go([&, k] {
+          long sum = 0;
+          for (IterationCount i = 0; i < n; ++i) {
+            std::shared_ptr<const config> cfg = v.load();
+            sum += cfg->a.front();
+          }
+          seen[k] = sum;
+          wg.done();
+        });
+      }
+      wg.wait();
+      benchmark::DoNotOptimize(seen.data());
+    }
+    stop.store(true);
+    writer.wait();
+  });
+}
+
+// Reader: rlock, touch the config, runlock. The seed's writer takes the read
+// lock to replace the config (a data race); here it takes the write lock.
+void BM_RWMutexRead(benchmark::State& state) {
+  constexpr int readers = 4;
+  on_procs(state, [&] {
+    weft::rw_mutex rw;
+    std::shared_ptr<const config> cfg = fresh_config(0);
+    weft::atomic<bool> stop{false};
+    weft::wait_group writer;
+    writer.go([&] {
+      for (int i = 1; !stop.load(std::memory_order_relaxed); ++i) {
+        rw.lock();
+        cfg = fresh_config(i);
+        rw.unlock();
+      }
+    });
+    const IterationCount n = state.max_iterations;
+    while (state.KeepRunningBatch(n)) {
+      weft::wait_group wg;
+      std::vector<long> seen(readers, 0);
+      for (int k = 0; k < readers; ++k) {
+        wg.add(1);
+        weft::go([&, k] {
+          long sum = 0;
+          for (IterationCount i = 0; i < n; ++i) {
+            rw.lock_shared();
+            sum += cfg->a.front();
+            rw.unlock_shared();
+          }
+          seen[k] = sum;
+          wg.done();
+        });
+      }
+      wg.wait();
+      benchmark::DoNotOptimize(seen.data());
+    }
+    stop.store(true);
+    writer.wait();
+  });
+}
+
+// One op: add(1), done(), wait() in the benchmark goroutine (wait finds the
+// counter at zero and returns at once).
+void BM_WaitGroup(benchmark::State& state) {
+  on_procs(state, [&] {
+    weft::wait_group wg;
+    for (auto _ : state) {
+      wg.add(1);
+      wg.done();
+      wg.wait();
+    }
+  });
+}
+
+// One op: derive a cancellable child of background() and cancel it.
+void BM_ContextWithCancel(benchmark::State& state) {
+  on_procs(state, [&] {
+    const weft::context bg = weft::background();
+    for (auto _ : state) {
+      auto [ctx, cancel] = weft::with_cancel(bg);
+      cancel();
+      benchmark::DoNotOptimize(ctx);
+    }
+  });
+}
+
+// One op: call() on a once whose function has already run.
+void BM_OnceFast(benchmark::State& state) {
+  on_procs(state, [&] {
+    weft::once o;
+    long runs = 0;
+    auto f = [&runs] { ++runs; };
+    o.call(f);
+    for (auto _ : state) o.call(f);
+    if (runs != 1) state.SkipWithError("OnceFast ran its function again");
+    benchmark::DoNotOptimize(runs);
+  });
+}
+
+// One op: allow() (the clock read included) on a limiter with the infinite
+// limit and a burst of 1, in the benchmark goroutine: always allowed.
+void BM_RateAllow(benchmark::State& state) {
+  on_procs(state, [&] {
+    weft::rate::limiter lim(weft::rate::inf, 1);
+    long allowed = 0;
+    for (auto _ : state) allowed += lim.allow();
+    if (allowed != state.iterations()) state.SkipWithError("RateAllow denied an event");
+    benchmark::DoNotOptimize(allowed);
+  });
+}
+
+// x/time/rate's own BenchmarkAllowN: a limiter of one event per second with a
+// burst of 1, allow_n(now, 1) at one fixed instant (so all but the first are
+// denied: the full bucket arithmetic every time), by P goroutines in parallel
+// (Go's b.RunParallel at GOMAXPROCS P; each does N/P).
+void BM_RateAllowN(benchmark::State& state) {
+  on_procs(state, [&] {
+    weft::rate::limiter lim(weft::rate::every(std::chrono::seconds(1)), 1);
+    const weft::time_point t = weft::now();
+    const int ways = static_cast<int>(state.range(0));
+    const IterationCount n = state.max_iterations;
+    while (state.KeepRunningBatch(n)) {
+      weft::wait_group wg;
+      std::vector<long> allowed(ways, 0);
+      for (int k = 0; k < ways; ++k) {
+        wg.add(1);
+        weft::go([&, k, share = share_of(n, ways, k)] {
+          long a = 0;
+          for (IterationCount i = 0; i < share; ++i) a += lim.allow_n(t, 1);
+          allowed[k] = a;
+          wg.done();
+        });
+      }
+      wg.wait();
+      benchmark::DoNotOptimize(allowed.data());
+    }
+  });
+}
+
+}  // namespace
+
+// Called by weft_bench.cpp's register_all().
+void register_sync_benchmarks() {
+  for (auto* b : {
+           benchmark::RegisterBenchmark("BM_MutexUncontended", BM_MutexUncontended),
+           benchmark::RegisterBenchmark("BM_Mutex4Way", BM_Mutex4Way),
+           benchmark::RegisterBenchmark("BM_RWMutexReadMostly", BM_RWMutexReadMostly),
+           benchmark::RegisterBenchmark("BM_AtomicValueLoad", BM_AtomicValueLoad),
+           benchmark::RegisterBenchmark("BM_RWMutexRead", BM_RWMutexRead),
+           benchmark::RegisterBenchmark("BM_WaitGroup", BM_WaitGroup),
+           benchmark::RegisterBenchmark("BM_ContextWithCancel", BM_ContextWithCancel),
+           benchmark::RegisterBenchmark("BM_OnceFast", BM_OnceFast),
+           benchmark::RegisterBenchmark("BM_RateAllow", BM_RateAllow),
+           benchmark::RegisterBenchmark("BM_RateAllowN", BM_RateAllowN),
+       })
+    b->ArgName("procs")->Arg(1)->Arg(2)->UseRealTime()->MeasureProcessCPUTime();
+}
