@@ -348,6 +348,28 @@ WEFT_RUNTIME_TEST(RateRt, SimultaneousAllows) {
   EXPECT_EQ(ok.load(), 5);
 }
 
+// Denials are decided without the lock (on a snapshot of the bucket), grants
+// under it: hammered at one instant, exactly the burst is granted.
+WEFT_RUNTIME_TEST(RateRt, HammeredAtOneInstantGrantsTheBurst) {
+  rate::limiter lim(rate::every(1s), 100);
+  const weft::time_point t = weft::now();
+  std::atomic<int> ok{0};
+  weft::wait_group wg;
+  for (int i = 0; i < 4; ++i) {
+    wg.add(1);
+    weft::go([&] {
+      for (int k = 0; k < 1000; ++k) {
+        if (lim.allow_n(t, 1)) ok.fetch_add(1);
+        if (k % 64 == 0) weft::yield();
+      }
+      wg.done();
+    });
+  }
+  wg.wait();
+  EXPECT_EQ(ok.load(), 100);
+  EXPECT_LT(lim.tokens_at(t), 1.0);
+}
+
 // The seeds' API connection: one limiter shared by ReadFile and ResolveAddress.
 // The seeds allow 1 call a second; here 1 every 5 ms, so the test is short.
 WEFT_RUNTIME_TEST(RateRt, SeedsApiConnection) {

@@ -25,7 +25,10 @@
 // limiter and multi_limiter are cheap shared handles, like chan: copies share
 // one bucket (Go passes *Limiter around). Every method may be called from any
 // goroutine. A limiter's operations are ordered by an internal lock, which
-// also orders the callers' memory as a Go mutex would (happens-before).
+// also orders the callers' memory as a Go mutex would (happens-before) — except
+// that one which changes nothing (a denied allow, anything at rate inf) reads
+// the bucket without the lock: it happens after every change it saw and,
+// having changed nothing, releases nothing (so such calls scale across cores).
 #pragma once
 
 #include <algorithm>

@@ -3,6 +3,17 @@
 // The bucket's state is a few numbers under a spin lock that is held only for
 // arithmetic (never across a wait, a park or an interleaving point); waiting is
 // a weft timer raced against ctx.done() in a select, exactly as Go's WaitN.
+//
+// Reading without the lock: a change to the bucket is also a seqlock write
+// (the sequence number is odd while the fields change), so an operation that
+// would change nothing — a denied allow, anything at rate inf — decides on a
+// consistent snapshot and never writes the shared cache line. Under contention
+// an exhausted limiter (the case it exists for) then costs each caller a read
+// of a line every core keeps shared, not a lock handed from core to core.
+// Such an operation acquires the last change it saw (happens-before) and
+// releases nothing, as it changed nothing. When the snapshot says the bucket
+// would change, or a writer was busy, the operation takes the lock and decides
+// again there.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -24,13 +35,10 @@ using weft::detail::lock_guard;
 using weft::detail::runtime_section;
 using weft::detail::spin_lock;
 
-struct limiter_state {
-  limiter_state(rate::limit r, int b) : limit(r), burst(b) {}
-
-  spin_lock lock;
-  // All guarded by lock.
-  rate::limit limit;
-  int burst;
+// The bucket's numbers, as values.
+struct bucket {
+  rate::limit limit = 0;
+  int burst = 0;
   double tokens = 0;
   time_point last{};  // when tokens was last updated
   bool has_last = false;  // false: never, i.e. infinitely long ago (the bucket is full)
@@ -38,6 +46,51 @@ struct limiter_state {
 
   // The token count at t (time never runs backwards for the bucket).
   std::pair<time_point, double> advance(time_point t) const noexcept;
+};
+
+struct limiter_state {
+  limiter_state(rate::limit r, int b) : limit(r), burst(b) {}
+
+  // Lock held: the bucket as it is.
+  bucket get() const noexcept { return load(std::memory_order_relaxed); }
+  // Lock held: change it (a seqlock write). No fences (TSan does not model
+  // them): each field is a release store after the odd sequence number, and
+  // snapshot() reads each with acquire, so a reader that sees any new field
+  // sees the odd number (or a later one) when it looks again.
+  void set(const bucket& b) noexcept {
+    const std::uint32_t s = seq.load(std::memory_order_relaxed);
+    seq.store(s + 1, std::memory_order_relaxed);
+    limit.store(b.limit, std::memory_order_release);
+    burst.store(b.burst, std::memory_order_release);
+    tokens.store(b.tokens, std::memory_order_release);
+    last.store(b.last, std::memory_order_release);
+    has_last.store(b.has_last, std::memory_order_release);
+    last_event.store(b.last_event, std::memory_order_release);
+    seq.store(s + 2, std::memory_order_release);
+  }
+  // No lock: a consistent copy, or false if a change was under way.
+  bool snapshot(bucket& b) const noexcept {
+    const std::uint32_t s = seq.load(std::memory_order_acquire);
+    if ((s & 1) != 0) return false;
+    b = load(std::memory_order_acquire);
+    return seq.load(std::memory_order_relaxed) == s;
+  }
+
+  spin_lock lock;  // serialises changes (and reads that must see the latest)
+  // The bucket's fields, written only under lock through set(); atomics so
+  // that snapshot() may read them while a change is under way.
+  std::atomic<std::uint32_t> seq{0};  // odd while set() runs
+  std::atomic<rate::limit> limit;
+  std::atomic<int> burst;
+  std::atomic<double> tokens{0};
+  std::atomic<time_point> last{time_point{}};
+  std::atomic<bool> has_last{false};
+  std::atomic<time_point> last_event{time_point{}};
+
+ private:
+  bucket load(std::memory_order o) const noexcept {
+    return bucket{limit.load(o), burst.load(o), tokens.load(o), last.load(o), has_last.load(o), last_event.load(o)};
+  }
 };
 
 // Held while a limiter's state is read or changed: the internal lock, invisible
@@ -78,7 +131,7 @@ time_point saturating_add(time_point t, duration d) noexcept {
 
 }  // namespace
 
-std::pair<time_point, double> limiter_state::advance(time_point t) const noexcept {
+std::pair<time_point, double> bucket::advance(time_point t) const noexcept {
   duration elapsed = duration::max();
   if (has_last) elapsed = t < last ? duration::zero() : t - last;
   double n = tokens + tokens_from_duration(limit, elapsed);
@@ -119,8 +172,9 @@ void reservation::cancel() { cancel_at(now()); }
 void reservation::cancel_at(time_point t) {
   if (!ok_ || lim_ == nullptr) return;
   weft::detail::sched_point(weft::detail::op::user, lim_.get());
-  detail::limiter_state& s = *lim_;
-  detail::locked l(s);
+  detail::limiter_state& st = *lim_;
+  detail::locked l(st);
+  detail::bucket s = st.get();
   const int tokens = tokens_;
   tokens_ = 0;  // only the first cancel gives anything back
   if (s.limit == inf || tokens == 0 || time_to_act_ < t) return;
@@ -138,6 +192,7 @@ void reservation::cancel_at(time_point t) {
     const time_point prev = time_to_act_ + detail::duration_from_tokens(limit_, -static_cast<double>(tokens));
     if (!(prev < t2)) s.last_event = prev;
   }
+  st.set(s);
 }
 
 // ------------------------------------------------------------------ limiter
@@ -146,19 +201,19 @@ limiter::limiter(rate::limit r, int b) : s_(std::make_shared<detail::limiter_sta
 
 rate::limit limiter::limit() const {
   detail::locked l(*s_);
-  return s_->limit;
+  return s_->get().limit;
 }
 
 int limiter::burst() const {
   detail::locked l(*s_);
-  return s_->burst;
+  return s_->get().burst;
 }
 
 double limiter::tokens() const { return tokens_at(now()); }
 
 double limiter::tokens_at(time_point t) const {
   detail::locked l(*s_);
-  return s_->advance(t).second;
+  return s_->get().advance(t).second;
 }
 
 namespace {
@@ -174,40 +229,64 @@ struct grant {
   rate::limit limit = 0;
 };
 
-// Go's reserveN, under the limiter's lock.
-grant reserve_core(detail::limiter_state& s, time_point t, int n, duration max_future_reserve) {
-  weft::detail::sched_point(weft::detail::op::user, &s);
+// Go's reserveN on the bucket b: what to grant, and whether b changes.
+grant decide(detail::bucket& b, time_point t, int n, duration max_future_reserve, bool& changed) noexcept {
   grant r;
-  detail::locked l(s);
-  r.limit = s.limit;
-  if (s.limit == inf) {
+  changed = false;
+  r.limit = b.limit;
+  if (b.limit == inf) {
     r.ok = true;
     r.tokens = n;
     r.time_to_act = t;
     return r;
   }
-  if (s.limit == 0) {
+  if (b.limit == 0) {
     // No refill: the burst is all there will ever be.
-    if (s.burst >= n) {
+    if (b.burst >= n) {
       r.ok = true;
-      s.burst -= n;
+      b.burst -= n;
+      changed = true;
     }
     r.time_to_act = t;
     return r;  // tokens 0: cancelling gives nothing back
   }
-  auto [t2, tokens] = s.advance(t);
+  auto [t2, tokens] = b.advance(t);
   tokens -= n;
   duration wait = duration::zero();
-  if (tokens < 0) wait = detail::duration_from_tokens(s.limit, -tokens);
-  r.ok = n <= s.burst && wait <= max_future_reserve;
+  if (tokens < 0) wait = detail::duration_from_tokens(b.limit, -tokens);
+  r.ok = n <= b.burst && wait <= max_future_reserve;
   if (r.ok) {
     r.tokens = n;
     r.time_to_act = detail::saturating_add(t2, wait);
-    s.last = t2;
-    s.has_last = true;
-    s.tokens = tokens;
-    s.last_event = r.time_to_act;
+    b.last = t2;
+    b.has_last = true;
+    b.tokens = tokens;
+    b.last_event = r.time_to_act;
+    changed = true;
   }
+  return r;
+}
+
+// Go's reserveN: on a snapshot if that changes nothing (see the top of this
+// file), else under the limiter's lock.
+grant reserve_core(detail::limiter_state& s, time_point t, int n, duration max_future_reserve) {
+  weft::detail::sched_point(weft::detail::op::user, &s);
+  bool changed = false;
+  {
+    detail::runtime_section rs;
+    detail::bucket b;
+    if (s.snapshot(b)) {
+      const grant r = decide(b, t, n, max_future_reserve, changed);
+      if (!changed) {
+        weft::detail::rt_hb_acquire(&s);
+        return r;
+      }
+    }
+  }
+  detail::locked l(s);
+  detail::bucket b = s.get();
+  const grant r = decide(b, t, n, max_future_reserve, changed);
+  if (changed) s.set(b);
   return r;
 }
 
@@ -239,8 +318,9 @@ error limiter::wait_n(const context& ctx, int n, const weft::source_location& wh
   rate::limit lim;
   {
     detail::locked l(*s_);
-    burst = s_->burst;
-    lim = s_->limit;
+    const detail::bucket b = s_->get();
+    burst = b.burst;
+    lim = b.limit;
   }
   if (n > burst && lim != inf) return error(wait_error(wait_error::reason::exceeds_burst, n, burst), where);
   if (error e = ctx.err()) return e;
@@ -267,11 +347,13 @@ void limiter::set_limit(rate::limit r) { set_limit_at(now(), r); }
 void limiter::set_limit_at(time_point t, rate::limit r) {
   weft::detail::sched_point(weft::detail::op::user, s_.get());
   detail::locked l(*s_);
-  auto [t2, n] = s_->advance(t);
-  s_->last = t2;
-  s_->has_last = true;
-  s_->tokens = n;
-  s_->limit = r;
+  detail::bucket b = s_->get();
+  auto [t2, n] = b.advance(t);
+  b.last = t2;
+  b.has_last = true;
+  b.tokens = n;
+  b.limit = r;
+  s_->set(b);
 }
 
 void limiter::set_burst(int b) { set_burst_at(now(), b); }
@@ -279,11 +361,13 @@ void limiter::set_burst(int b) { set_burst_at(now(), b); }
 void limiter::set_burst_at(time_point t, int b) {
   weft::detail::sched_point(weft::detail::op::user, s_.get());
   detail::locked l(*s_);
-  auto [t2, n] = s_->advance(t);
-  s_->last = t2;
-  s_->has_last = true;
-  s_->tokens = n;
-  s_->burst = b;
+  detail::bucket bk = s_->get();
+  auto [t2, n] = bk.advance(t);
+  bk.last = t2;
+  bk.has_last = true;
+  bk.tokens = n;
+  bk.burst = b;
+  s_->set(bk);
 }
 
 // ------------------------------------------------------------------ multi_limiter
