@@ -175,7 +175,7 @@ void rw_mutex::unlock_slow(std::int32_t r) {
       reader_count_.fetch_sub(max_readers, std::memory_order_relaxed);
       throw panic_error(unlock_misuse);
     }
-    for (std::int32_t i = 0; i < r; ++i) detail::sema_release(&reader_sem_, false);
+    detail::sema_release_n(&reader_sem_, static_cast<std::uint32_t>(r));
   }
   const std::int32_t left = w_.state_.fetch_sub(1, std::memory_order_release) - 1;
   if (left != 0) inner_unlock_slow(left);
@@ -207,7 +207,7 @@ void rw_mutex::unlock_writer_state() {
   } while (!reader_count_.compare_exchange_weak(c, c + max_readers, std::memory_order_acq_rel,
                                                 std::memory_order_relaxed));
   const std::int32_t r = c + max_readers;
-  for (std::int32_t i = 0; i < r; ++i) detail::sema_release(&reader_sem_, false);
+  detail::sema_release_n(&reader_sem_, static_cast<std::uint32_t>(r));
   // Let other writers in.
   if (!w_.unlock_impl()) detail::sync_fatal("sync: inconsistent RWMutex state");
 }

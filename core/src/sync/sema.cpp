@@ -189,6 +189,35 @@ void sema_release(std::atomic<std::uint32_t>* addr, bool handoff) noexcept {
   ready(w->gp);
 }
 
+void sema_release_n(std::atomic<std::uint32_t>* addr, std::uint32_t n) noexcept {
+  if (n == 0) return;
+  runtime_section rs;
+  sema_root& r = sema_root_for(addr);
+  addr->fetch_add(n, std::memory_order_seq_cst);
+  // After the add, as in sema_release.
+  if (r.nwait.load(std::memory_order_seq_cst) == 0) return;
+  // n releases one after the other would each dequeue this address's first
+  // waiter: take up to n of them under one lock, ready them in queue order.
+  sync_waiter* first = nullptr;
+  sync_waiter** link = &first;
+  r.lock.lock();
+  for (std::uint32_t i = 0; i < n && r.nwait.load(std::memory_order_relaxed) != 0; ++i) {
+    sync_waiter* w = r.dequeue(addr);
+    if (w == nullptr) break;
+    r.nwait.fetch_sub(1, std::memory_order_relaxed);
+    *link = w;
+    link = &w->next;  // free once dequeued: chain the ones to ready
+  }
+  r.lock.unlock();
+  // Each w is parked until ready (queued under the lock we held); read its
+  // link before readying it, as it may run and return at once.
+  for (sync_waiter* w = first; w != nullptr;) {
+    sync_waiter* next = w->next;
+    ready(w->gp);
+    w = next;
+  }
+}
+
 void sync_fatal(const char* what) noexcept {
   std::fprintf(stderr, "fatal error: %s\n", what);
   std::abort();

@@ -96,6 +96,9 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
 // Add one token to *addr and wake its first waiter. `handoff`: take the token
 // on the waiter's behalf, so nobody arriving meanwhile can.
 void sema_release(std::atomic<std::uint32_t>* addr, bool handoff) noexcept;
+// n plain releases at once (no handoff): add n tokens and wake up to n of
+// addr's first waiters, in queue order, taking the root lock once.
+void sema_release_n(std::atomic<std::uint32_t>* addr, std::uint32_t n) noexcept;
 // Take a token if there is one (Go's cansemacquire).
 bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept;
 
