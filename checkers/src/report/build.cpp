@@ -264,6 +264,30 @@ report build_report(const failure& f, const std::vector<event>& trace, const run
     if (!std::binary_search(f.involved.begin(), f.involved.end(), s.id)) continue;
     r.goroutines.push_back(describe_goroutine(s, &f, name));
   }
+  // Goroutines the failure involves that had already finished (a race's
+  // earlier access is often made by one) are not in the snapshot of live
+  // goroutines; without this the report would name them in its message but
+  // not list them. Like Go's race reports ("Goroutine 7 (finished) created
+  // at:"), list them as finished, with their creation site from the trace's
+  // spawn event (main, goroutine 1, has none: it was started by explore()).
+  for (std::uint32_t id : f.involved) {
+    const bool live = std::any_of(r.goroutines.begin(), r.goroutines.end(),
+                                  [&](const goroutine_info& gi) { return gi.id == id; });
+    if (live || id == 0) continue;
+    goroutine_info gi;
+    gi.id = id;
+    gi.is_main = id == 1;
+    gi.state = "finished";
+    for (const event& e : trace)
+      if (e.type == ev::spawn && e.other == id) {
+        gi.parent = e.g;
+        gi.created_at = e.site;
+        break;
+      }
+    r.goroutines.push_back(std::move(gi));
+  }
+  std::stable_sort(r.goroutines.begin(), r.goroutines.end(),
+                   [](const goroutine_info& a, const goroutine_info& b) { return a.id < b.id; });
   if (r.kind != check::kind::ok) describe_finding(r, f, trace, name);
   return r;
 }

@@ -48,7 +48,9 @@ struct goroutine_info {
   std::uint64_t id = 0;
   std::uint64_t parent = 0;  // the spawning goroutine; 0 for main and timer-started ones
   bool is_main = false;
-  std::string state;        // "running", "runnable", "blocked", "sleeping"
+  std::string state;        // "running", "runnable", "blocked", "sleeping", or "finished" (a
+                            // goroutine the failure involves that had already ended, e.g. a
+                            // race's earlier access: only its id, parent and creation site)
   std::string wait_reason;  // Go's wait reason ("chan receive"); empty unless blocked
   std::string waiting_on;   // the object it waits on ("chan#1"); may be empty
   std::string last_op;      // the last interleaving point it reached ("chan_send chan#1")
