@@ -121,13 +121,22 @@ bool deadlock_detector::find_cycle(const std::vector<std::uint32_t>& d, std::uin
     l.wanted_at = all[me].site;
     l.holds = all[prev].obj;
     l.hold_kind = want_kind(all[prev].reason);
+    bool holds = false;
     if (const auto* hs = rs_.holders(l.holds)) {
       for (const resource_state::hold& h : *hs)
         if (h.g == me) {
           l.hold_kind = h.kind;
           l.held_at = h.site;
+          holds = true;
           break;
         }
+    }
+    // `me` blocks prev without holding the lock: a pending writer that a
+    // reader waits behind (writer preference, see blockers()). Say so rather
+    // than describe a hold that does not exist.
+    if (!holds) {
+      l.queued = true;
+      l.hold_kind = resource_kind::rw_write;
     }
     out.cycle.push_back(l);
   }

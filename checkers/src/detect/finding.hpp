@@ -41,6 +41,10 @@ struct raw_link {
   weft::source_location wanted_at{};
   std::uint64_t iteration = 0;  // lock order: the schedule that first showed it
   std::string hold_label, want_label;
+  // Deadlock: g holds no part of `holds`; it is a writer waiting for that
+  // rw_mutex, and by writer preference the previous link's read lock waits
+  // behind it (a reader that read-locks again while a writer is queued).
+  bool queued = false;
 };
 
 struct raw_starved {

@@ -119,11 +119,15 @@ void describe_race(report& r, const failure& f, namer& name) {
 
 void describe_cycle_conditions(report& r, const failure& f, namer& name, bool global) {
   const auto& cyc = f.found.cycle;
+  // A link whose goroutine holds nothing: a writer queued on an rw_mutex that
+  // a reader of the cycle read-locks again (raw_link::queued).
+  bool queued = false;
   for (const raw_link& l : cyc) {
     cycle_link c;
     c.goroutine = l.g;
     c.holds = lock_name(l.holds, l.hold_kind, l.hold_label, name);
-    c.hold_mode = hold_mode(l.hold_kind);
+    c.hold_mode = l.queued ? "queued to write-lock" : hold_mode(l.hold_kind);
+    queued = queued || l.queued;
     c.held_at = l.held_at;
     c.wants = lock_name(l.wants, l.want_kind, l.want_label, name);
     c.want_mode = want_mode(l.want_kind);
@@ -139,7 +143,11 @@ void describe_cycle_conditions(report& r, const failure& f, namer& name, bool gl
   const bool self = r.cycle.size() == 1;
   std::sort(resources.begin(), resources.end(), name_less);
   if (!global) {
-    if (self) {
+    if (queued) {
+      r.message = goroutines_text(ids) + " wait for each other on " + join_and(resources) +
+                  ": a read lock waits behind a queued writer, which waits for a read lock already held " +
+                  "(writer preference): " + (r.cycle.size() == 2 ? "neither" : "none") + " can ever go on";
+    } else if (self) {
       const cycle_link& c = r.cycle[0];
       r.message = gname(c.goroutine) + " waits to " + c.want_mode + " " + c.wants + ", which it already holds (" +
                   c.hold_mode + " at " + at(c.held_at) + "): it can never go on";
@@ -159,6 +167,11 @@ void describe_cycle_conditions(report& r, const failure& f, namer& name, bool gl
   {
     std::vector<std::string> parts;
     for (const cycle_link& c : r.cycle) {
+      if (c.hold_mode == "queued to write-lock") {
+        parts.push_back(gname(c.goroutine) + " is next in line for " + c.holds +
+                        " (a queued writer: by writer preference, readers arriving after it wait)");
+        continue;
+      }
       std::string mode = c.hold_mode == "read-locked" ? " (read-locked: it keeps writers out)"
                          : c.hold_mode == "write-locked" ? " (write-locked: it keeps everyone out)"
                                                          : "";
@@ -168,13 +181,23 @@ void describe_cycle_conditions(report& r, const failure& f, namer& name, bool gl
   }
   // 2. hold and wait
   s.lines.push_back("2. hold and wait: each goroutine holds a lock while it waits for another:");
-  for (const cycle_link& c : r.cycle)
+  for (const cycle_link& c : r.cycle) {
+    if (c.hold_mode == "queued to write-lock") {
+      s.lines.push_back("     " + gname(c.goroutine) + " holds no lock but is queued to " + c.want_mode + " " + c.wants +
+                        " (at " + at(c.wanted_at) + "), which holds back new readers, while it waits for the readers "
+                        "already in");
+      continue;
+    }
     s.lines.push_back("     " + gname(c.goroutine) + " holds " + c.holds + " (" + c.hold_mode + " at " + at(c.held_at) +
                       ") and waits to " + c.want_mode + " " + c.wants + " (at " + at(c.wanted_at) + ")");
+  }
   // 3. no preemption
   {
     std::vector<std::string> parts;
-    for (const cycle_link& c : r.cycle) parts.push_back("only " + gname(c.goroutine) + " can release " + c.holds);
+    for (const cycle_link& c : r.cycle)
+      parts.push_back(c.hold_mode == "queued to write-lock"
+                          ? gname(c.goroutine) + " keeps its place in " + c.holds + "'s queue"
+                          : "only " + gname(c.goroutine) + " can release " + c.holds);
     s.lines.push_back("3. no preemption: weft, like Go, never takes a lock away from its holder, and every holder here "
                       "is blocked: " + join_and(parts) + ".");
   }
@@ -191,7 +214,11 @@ void describe_cycle_conditions(report& r, const failure& f, namer& name, bool gl
     r.details.push_back({"also stuck", {goroutines_text(b) + " wait(s) on the cycle's locks and can never go on either."}});
   }
   detail_section fix{"how to fix it", {}};
-  if (self)
+  if (queued)
+    fix.lines.push_back("Do not read-lock an rw_mutex again while holding a read lock on it (Go's RWMutex forbids "
+                        "recursive read locking): a writer that queues up in between blocks the second read lock "
+                        "for good. Pass the held lock down instead.");
+  else if (self)
     fix.lines.push_back("weft::mutex is not reentrant: do not lock a mutex again while holding it (split the function "
                         "into a locked and an unlocked part, or pass the held lock down).");
   else

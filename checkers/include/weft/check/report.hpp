@@ -80,7 +80,9 @@ struct access {
 struct cycle_link {
   std::uint64_t goroutine = 0;
   std::string holds;                // "mutex#1"
-  std::string hold_mode;            // "locked", "read-locked", "write-locked", "acquired"
+  std::string hold_mode;            // "locked", "read-locked", "write-locked", "acquired", or (deadlock)
+                                    // "queued to write-lock": it holds no part of `holds` but is a
+                                    // writer waiting for it, and new readers wait behind it
   weft::source_location held_at{};
   std::string wants;                // "mutex#2"
   std::string want_mode;            // "lock", "read-lock", "write-lock", "acquire"
