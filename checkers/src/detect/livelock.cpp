@@ -110,7 +110,13 @@ void livelock_detector::report(std::uint64_t step) {
   std::vector<std::uint32_t> involved;
   constexpr std::size_t max_period = 512;
   constexpr std::size_t shown_when_aperiodic = 24;
+  // Only goroutines that still ran in the window's second half kept running:
+  // the window may reach back to the run's start, and a goroutine that took
+  // a few steps there and has been blocked since (main, waiting for the
+  // others) is not part of the loop.
+  const std::uint64_t second_half = step - window_ / 2;
   for (const auto& [g, idx] : rows) {
+    if (trace[idx.back()].step <= second_half) continue;
     involved.push_back(g);
     raw_loop loop;
     loop.g = g;

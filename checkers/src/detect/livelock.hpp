@@ -18,9 +18,10 @@
 // goroutine that was runnable in it ran in it (a strategy keeping one
 // goroutine off the CPU, as PCT does by design, would otherwise pass for a
 // livelock; such a run goes on to the step bound). The report shows, for each
-// goroutine that ran in the window, the smallest period its own steps repeat
-// with in the window's second half (and how many times), or its last steps
-// if they do not repeat exactly.
+// goroutine that still ran in the window's second half (one that ran only
+// early in the window and has been blocked since is not looping), the
+// smallest period its own steps repeat with in that half (and how many
+// times), or its last steps if they do not repeat exactly.
 #pragma once
 
 #include <cstdint>
