@@ -184,7 +184,7 @@ TEST(Report, DotWaitForGraphShowsTheCycle) {
   contains(d, "digraph weft {");
   const auto* a = &r.goroutines.at(1);
   const auto* b = &r.goroutines.at(2);
-  contains(d, "g" + std::to_string(a->id) + " -> \"" + a->waiting_on + "\" [label=\"waits: sync.Mutex.Lock\"]");
+  contains(d, "g" + std::to_string(a->id) + " -> \"" + a->waiting_on + "\" [label=\"waits: sync.Mutex.Lock\", color=red]");
   contains(d, "\"" + a->holds.at(0).name + "\" -> g" + std::to_string(a->id));
   contains(d, "g" + std::to_string(b->id) + " -> \"" + b->waiting_on + "\"");
   contains(d, "\"" + b->holds.at(0).name + "\" -> g" + std::to_string(b->id));
