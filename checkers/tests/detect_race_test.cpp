@@ -663,21 +663,55 @@ TEST_P(RaceDetector, AReceiveParkedOnABufferedChannelDoesNotOrderTheSendThatFill
     wg.wait();
   };
   const report r = explore(opts(200), body);
-  if (r.ok()) {
-    // Known false negative, in the runtime rather than the detector: a
-    // goroutine parking on a channel releases the channel's own clock
-    // (core/src/chan/chan.cpp, chan_recv/chan_send before park), and a send
-    // that hands its value to a parked receiver (send_locked), or a receive
-    // that takes a parked sender's value into a full buffer (recv_locked),
-    // acquires it, for buffered channels too. Right for an unbuffered
-    // channel; for a buffered one Go's race detector goes through the buffer
-    // slot instead (chan.go's racenotify), so it has only the slot's edges.
-    // The expectation stays: this test passes once the runtime is fixed.
-    GTEST_SKIP() << "known false negative (core/src/chan/chan.cpp orders a buffered handoff through the channel's "
-                    "own clock): "
-                 << r;
-  }
   EXPECT_EQ(r.kind, kind::race) << r;
+}
+
+TEST_P(RaceDetector, AReceiveFromAFullBufferIsNotOrderedAfterTheParkedSendersEarlierWrites) {
+  // The sender parks on a full buffer after writing x; a receive takes the
+  // oldest value and moves the parked sender's value into the buffer. That
+  // receive is the 1st, the parked send the 2nd: only the receive -> send
+  // edge exists (k-th receive before the (k+C)-th send completes), so the
+  // receiver's read of x races with the sender's write.
+  auto body = [] {
+    weft::check::shared<int> x{0};
+    auto ch = weft::make_chan<int>(1);
+    weft::wait_group wg;
+    wg.go([&x, ch] {
+      ch.send(1);
+      x.store(1);
+      ch.send(2);  // parks: the buffer is full
+    });
+    weft::sleep(1ms);  // the sender parks meanwhile
+    (void)ch.recv();
+    (void)x.load();
+    (void)ch.recv();
+    wg.wait();
+  };
+  const report r = explore(opts(200), body);
+  EXPECT_EQ(r.kind, kind::race) << r;
+}
+
+TEST_P(RaceDetector, AValueMovedIntoTheBufferForAParkedSenderCarriesItsWrites) {
+  // The twin: what the parked sender wrote before its send is ordered before
+  // the receive that takes that very value, though the value reached the
+  // buffer through another goroutine's receive.
+  auto body = [] {
+    weft::check::shared<int> x{0};
+    auto ch = weft::make_chan<int>(1);
+    weft::wait_group wg;
+    wg.go([&x, ch] {
+      ch.send(1);
+      x.store(1);
+      ch.send(2);
+    });
+    wg.go([ch] { (void)ch.recv(); });  // takes 1, moves 2 into the buffer
+    weft::sleep(1ms);
+    wg.wait();
+    WEFT_ASSERT(ch.recv() == std::optional<int>(2));
+    (void)x.load();
+  };
+  const report r = explore(opts(300), body);
+  EXPECT_TRUE(r.ok()) << r;
 }
 
 TEST_P(RaceDetector, ASpawnedGoroutineIsNotOrderedBeforeWhatFollowsTheGoStatement) {

@@ -25,6 +25,19 @@ std::size_t header_size(const elem_ops* ops) noexcept {
   return (sizeof(chan_impl) + a - 1) / a * a;
 }
 
+// Go's racenotify(c, idx, sg): the parked goroutine of w passes through slot
+// sl at the clock it parked with. The explorer states that on its behalf
+// (exact). Elsewhere (TSan) the waker carries w's clock (released into the
+// waiter record before it parked) into the slot itself, and w acquires the
+// slot once it runs: weaker (the waker is ordered after w, so a true race
+// between them may go unreported), never a false report.
+void pass_through(waiter* w, void* sl) noexcept {
+  if (rt_hb_pass_for(w->gp, sl)) return;
+  rt_hb_acquire(w);
+  rt_hb_release(sl);
+  w->acquire_on_wake = sl;
+}
+
 }  // namespace
 
 #ifndef NDEBUG
@@ -45,10 +58,24 @@ chan_impl::outcome chan_impl::send_locked(void* elem, waiter** to_wake, bool hb)
   if (closed) return outcome::closed;
   if (waiter* r = recvq.dequeue()) {
     // A receiver is waiting: hand the value straight over (Go does the same).
-    if (hb) rt_hb_acquire(this);
-    move_in(r->elem, elem, hb);
+    if (cap == 0) {
+      if (hb) rt_hb_acquire(this);
+      move_in(r->elem, elem, hb);
+      if (hb) rt_hb_release(this);
+    } else {
+      // The buffer is empty: as if the value went through the next slot,
+      // we first and then the receiver (Go's racenotify, twice).
+      void* sl = slot(recvx);
+      if (hb) {
+        rt_hb_acquire(sl);
+        rt_hb_release(sl);
+      }
+      move_in(r->elem, elem, hb);
+      if (hb) pass_through(r, sl);
+      recvx = recvx + 1 == cap ? 0 : recvx + 1;
+      sendx = recvx;
+    }
     r->success = true;
-    if (hb) rt_hb_release(this);
     *to_wake = r;
     return outcome::done;
   }
@@ -73,15 +100,15 @@ chan_impl::outcome chan_impl::recv_locked(void* out, waiter** to_wake, bool hb) 
     } else {
       // Full buffer: take the oldest, and the waiting sender's value takes its
       // place at the tail (which is the same slot).
+      // Our receive (the k-th) happens before that sender's send (the
+      // (k+C)-th) completes, through the slot; the sender's clock goes with
+      // its value into the slot.
       void* sl = slot(recvx);
       if (hb) rt_hb_acquire(sl);
       move_out(out, sl);
-      if (hb) rt_hb_acquire(this);
+      if (hb) rt_hb_release(sl);
       move_in(sl, s->elem, hb);
-      if (hb) {
-        rt_hb_release(sl);
-        rt_hb_release(this);
-      }
+      if (hb) pass_through(s, sl);
       recvx = recvx + 1 == cap ? 0 : recvx + 1;
       sendx = recvx;
     }
@@ -158,7 +185,7 @@ void chan_send(chan_core* core, void* elem, const weft::source_location& where) 
   w.elem = elem;
   c->sendq.push(&w);
   c->check_invariants();
-  if (hb) rt_hb_release(c);
+  if (hb) rt_hb_release(park_clock(c, w));
   try {
     park(wait_reason::chan_send, c, &unlock_chan, c, where);
   } catch (...) {
@@ -166,7 +193,7 @@ void chan_send(chan_core* core, void* elem, const weft::source_location& where) 
     c->sendq.remove(&w);
     throw;
   }
-  if (hb) rt_hb_acquire(c);
+  if (hb) acquire_after_wake(c, w);
   if (!w.success) throw panic_error("send on closed channel");
 }
 
@@ -227,7 +254,7 @@ bool chan_recv(chan_core* core, void* out, const weft::source_location& where) {
   w.elem = out;
   c->recvq.push(&w);
   c->check_invariants();
-  if (hb) rt_hb_release(c);
+  if (hb) rt_hb_release(park_clock(c, w));
   try {
     park(wait_reason::chan_recv, c, &unlock_chan, c, where);
   } catch (...) {
@@ -241,7 +268,7 @@ bool chan_recv(chan_core* core, void* out, const weft::source_location& where) {
     }
     throw;
   }
-  if (hb) rt_hb_acquire(c);
+  if (hb) acquire_after_wake(c, w);
   return w.success;
 }
 

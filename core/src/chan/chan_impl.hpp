@@ -53,7 +53,22 @@ struct waiter {
   std::uint32_t case_index = 0;
   bool success = false;  // set by the waker: transferred (false: woken by close)
   bool queued = false;
+  // Buffered channels: the slot this goroutine passed through when it was
+  // handed a value or room, to acquire once it runs, where the waker could
+  // not state that edge on its behalf (chan.cpp, pass_through).
+  const void* acquire_on_wake = nullptr;
 };
+
+// Happens-before around a park (Go's memory model, as Go's race runtime
+// states it). Unbuffered: both sides meet on the channel's own clock (the
+// send and the receive each happen before the other completes). Buffered:
+// the k-th receive happens before the (k+C)-th send completes, and nothing
+// else, so a parked goroutine keeps its clock in its own waiter record (not in
+// the channel, where the goroutine waking it would pick it up) and the edges
+// go through the buffer slot, as if the value had been queued.
+struct chan_impl;
+inline const void* park_clock(const chan_impl* c, const waiter& w) noexcept;
+inline void acquire_after_wake(const chan_impl* c, const waiter& w) noexcept;
 
 class waitq {
  public:
@@ -190,5 +205,15 @@ inline bool hb_wanted(const g* self) noexcept {
 
 // The park callback: release the channel lock once off the stack.
 inline void unlock_chan(void* c) noexcept { static_cast<chan_impl*>(c)->lock.unlock(); }
+
+inline const void* park_clock(const chan_impl* c, const waiter& w) noexcept {
+  return c->cap == 0 ? static_cast<const void*>(c) : static_cast<const void*>(&w);
+}
+inline void acquire_after_wake(const chan_impl* c, const waiter& w) noexcept {
+  if (c->cap == 0 || !w.success)
+    rt_hb_acquire(c);  // the rendezvous, or the close that woke us
+  else if (w.acquire_on_wake != nullptr)
+    rt_hb_acquire(w.acquire_on_wake);
+}
 
 }  // namespace weft::detail

@@ -170,6 +170,14 @@ void resource_released_slow(const void* res, resource_kind kind) {
 void rt_hb_release(const void* addr) noexcept { hb_release(addr); }
 void rt_hb_acquire(const void* addr) noexcept { hb_acquire(addr); }
 
+bool rt_hb_pass_for(g* other, const void* addr) noexcept {
+  // Under TSan the edge must reach TSan too, which only the fallback does.
+  if (WEFT_TSAN || !other->sched->controlled) return false;
+  other->sched->hb_acquire(other, addr);
+  other->sched->hb_release(other, addr);
+  return true;
+}
+
 g* spawn(task fn, const weft::source_location& site) {
   g* self = current_g();
   if (self == nullptr) outside_goroutine("weft::go");

@@ -125,4 +125,11 @@ scheduler* current_scheduler() noexcept;
 void rt_hb_release(const void* addr) noexcept;
 void rt_hb_acquire(const void* addr) noexcept;
 
+// Go's raceacquireg + racereleaseg: the parked goroutine `other` passes
+// through addr at the clock it parked with (acquire, then release), stated by
+// the goroutine that wakes it. Only a scheduler that keeps clocks itself (the
+// explorer) can; TSan annotates only the running fiber. Returns false where it
+// could not, and the caller then states a weaker edge of its own.
+bool rt_hb_pass_for(g* other, const void* addr) noexcept;
+
 }  // namespace weft::detail
