@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 
 #include <weft/weft.hpp>
 
@@ -68,6 +70,37 @@ TEST(Hygiene, GoroutinesBlockedAtAFailureAreUnwoundToo) {
   });
   EXPECT_EQ(r.kind, weft::check::kind::assertion);
   EXPECT_EQ(counted::alive, 0);
+}
+
+TEST(Hygiene, AGoroutineBlockedAgainWhileUnwindingResumesWhenTheLockItWantsIsFreed) {
+  // At teardown the younger goroutine is unwound first: its cond::wait must
+  // relock the mutex (wait returns with it held, also on the way out), which
+  // the older one holds while it sits in a receive. Unwinding the older one
+  // releases the mutex, readies the younger, and a later pass lets it finish:
+  // both sets of destructors run, nobody is abandoned.
+  counted::alive = 0;
+  auto r = weft::check::explore(opts(weft::check::random{}, 50), [] {
+    auto mu = std::make_shared<weft::mutex>();
+    auto cv = std::make_shared<weft::cond>(*mu);
+    auto never = weft::make_chan<int>();
+    auto waiting = weft::make_chan<int>();
+    weft::go([mu, cv, waiting] {  // goroutine 2: waits on the cond
+      counted c;
+      std::unique_lock l(*mu);
+      waiting.send(1);
+      cv->wait();
+    });
+    waiting.recv();
+    weft::go([mu, never] {  // goroutine 3: takes the mutex, then blocks
+      counted c;
+      std::lock_guard l(*mu);
+      never.recv();
+    });
+    weft::yield();
+    weft::yield();
+  });
+  EXPECT_EQ(r.kind, weft::check::kind::leak) << r;
+  EXPECT_EQ(counted::alive, 0) << "a goroutine blocked again while unwinding was abandoned";
 }
 
 TEST(Hygiene, ManyIterationsKeepMemoryFlat) {

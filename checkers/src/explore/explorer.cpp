@@ -237,7 +237,8 @@ void explorer::teardown() {
   // (descending ids: deterministic, and a goroutine's frames usually outlive
   // the goroutines it started, which refer to them: main goes last). Unwinding
   // may ready or spawn others, hence the passes; one that blocks again while
-  // unwinding is abandoned (kernel.cpp's park).
+  // unwinding is resumed by a later pass if something readies it, and
+  // abandoned once a pass can run nothing.
   for (bool again = true; again;) {
     again = false;
     todo_.clear();
@@ -246,7 +247,7 @@ void explorer::teardown() {
     });
     std::sort(todo_.begin(), todo_.end(), [](const g* a, const g* b) { return a->id > b->id; });
     for (g* p : todo_) {
-      if (!alive(p->status.load(relaxed)) || p->abandoned) continue;
+      if (!alive(p->status.load(relaxed)) || p->abandoned || blocked_while_unwinding(p)) continue;
       again = true;
       if (!p->started) {
         {
@@ -260,16 +261,19 @@ void explorer::teardown() {
       }
       p->unwind_requested = true;
       execute(p);
-      if (p->status.load(relaxed) == gstatus::waiting) {
-        p->abandoned = true;
-        gstate& st = gs(p);
-        if (!st.abandon_counted) {
-          st.abandon_counted = true;
-          goroutine_finished();
-        }
-      }
     }
   }
+  // Nothing could run in the last pass: whoever blocked again while being
+  // unwound stays blocked for good.
+  for_each_g([&](g* p) {
+    if (!blocked_while_unwinding(p)) return;
+    abandon(p);
+    gstate& st = gs(p);
+    if (!st.abandon_counted) {
+      st.abandon_counted = true;
+      goroutine_finished();
+    }
+  });
   // Armed timers belong to objects that may now be released.
   for (weft::detail::timer* t : timers_.take_all()) {
     t->owner.store(nullptr, std::memory_order_release);
@@ -695,7 +699,7 @@ void explorer::park(g* self, weft::detail::unlock_fn unlock, void* arg) {
   pending_unlock_ = unlock;
   pending_arg_ = arg;
   void (*action)(void*) noexcept = unlock != nullptr ? &explorer::run_unlock : nullptr;
-  if (tearing_down_) {  // blocked again while unwinding: abandoned (kernel.cpp)
+  if (tearing_down_) {  // blocked again while unwinding: teardown's passes decide
     switch_to(self, nullptr, action, this);
     return;
   }

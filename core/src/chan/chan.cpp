@@ -183,6 +183,7 @@ void chan_send(chan_core* core, void* elem, const weft::source_location& where) 
   waiter w;
   w.gp = self;
   w.elem = elem;
+  w.buffered = c->cap != 0;
   c->sendq.push(&w);
   c->check_invariants();
   if (hb) rt_hb_release(park_clock(c, w));
@@ -252,6 +253,7 @@ bool chan_recv(chan_core* core, void* out, const weft::source_location& where) {
   waiter w;
   w.gp = self;
   w.elem = out;
+  w.buffered = c->cap != 0;
   c->recvq.push(&w);
   c->check_invariants();
   if (hb) rt_hb_release(park_clock(c, w));

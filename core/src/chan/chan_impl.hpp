@@ -57,6 +57,9 @@ struct waiter {
   // handed a value or room, to acquire once it runs, where the waker could
   // not state that edge on its behalf (chan.cpp, pass_through).
   const void* acquire_on_wake = nullptr;
+  // Set before parking: the channel may be gone by the time we wake (its last
+  // reference may go with the goroutine that woke us), so it is not read then.
+  bool buffered = false;
 };
 
 // Happens-before around a park (Go's memory model, as Go's race runtime
@@ -66,9 +69,15 @@ struct waiter {
 // else, so a parked goroutine keeps its clock in its own waiter record (not in
 // the channel, where the goroutine waking it would pick it up) and the edges
 // go through the buffer slot, as if the value had been queued.
-struct chan_impl;
-inline const void* park_clock(const chan_impl* c, const waiter& w) noexcept;
-inline void acquire_after_wake(const chan_impl* c, const waiter& w) noexcept;
+inline const void* park_clock(const void* c, const waiter& w) noexcept {
+  return w.buffered ? static_cast<const void*>(&w) : c;
+}
+inline void acquire_after_wake(const void* c, const waiter& w) noexcept {
+  if (!w.buffered || !w.success)
+    rt_hb_acquire(c);  // the rendezvous, or the close that woke us
+  else if (w.acquire_on_wake != nullptr)
+    rt_hb_acquire(w.acquire_on_wake);
+}
 
 class waitq {
  public:
@@ -205,15 +214,5 @@ inline bool hb_wanted(const g* self) noexcept {
 
 // The park callback: release the channel lock once off the stack.
 inline void unlock_chan(void* c) noexcept { static_cast<chan_impl*>(c)->lock.unlock(); }
-
-inline const void* park_clock(const chan_impl* c, const waiter& w) noexcept {
-  return c->cap == 0 ? static_cast<const void*>(c) : static_cast<const void*>(&w);
-}
-inline void acquire_after_wake(const chan_impl* c, const waiter& w) noexcept {
-  if (c->cap == 0 || !w.success)
-    rt_hb_acquire(c);  // the rendezvous, or the close that woke us
-  else if (w.acquire_on_wake != nullptr)
-    rt_hb_acquire(w.acquire_on_wake);
-}
 
 }  // namespace weft::detail

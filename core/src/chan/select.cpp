@@ -146,6 +146,7 @@ std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
     w.sel = &state;
     w.case_index = static_cast<std::uint32_t>(i);
     chan_impl* c = impl(cases[i].c);
+    w.buffered = c->cap != 0;
     (cases[i].is_send ? c->sendq : c->recvq).push(&w);
     if (hb) rt_hb_release(park_clock(c, w));
   }
@@ -171,7 +172,7 @@ std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
   unlink_rest();
   waiter* w = state.fired;
   select_case& sc = cases[w->case_index];
-  if (hb) acquire_after_wake(impl(sc.c), *w);
+  if (hb) acquire_after_wake(impl(sc.c), *w);  // the address only
   if (sc.is_send) {
     if (!w->success) throw panic_error("send on closed channel");
   } else {

@@ -47,6 +47,12 @@ struct g {
   // forced_unwind so that its destructors run before the g is reclaimed.
   bool unwind_requested = false;
   bool abandoned = false;  // could not be unwound (blocked again in a destructor)
+  // Set while blocked during unwinding by code that left a record of this
+  // goroutine in a structure outliving the run (the sync primitives' global
+  // wait table): called by the scheduler if it abandons the goroutine there,
+  // so that the record goes before the stack holding it does.
+  void (*abandon_fn)(void*) noexcept = nullptr;
+  void* abandon_arg = nullptr;
 
 #if WEFT_TSAN
   void* spawn_token = nullptr;  // fresh per incarnation: see kernel.cpp's spawn edge

@@ -96,9 +96,10 @@ void park(wait_reason why, const void* obj, unlock_fn unlock, void* arg,
     self->reason = why;
     self->wait_obj = obj;
     self->blocked_at = where;
-    // A goroutine that blocks again while being unwound is left parked for good:
-    // its waiter records stay valid on its (never reused) stack.
-    if (WEFT_UNLIKELY(self->unwind_requested)) self->abandoned = true;
+    // A goroutine that blocks again while being unwound stays parked; the
+    // tearing-down scheduler resumes it if something readies it (say, the lock
+    // it wants is released by another goroutine's unwinding) and abandons it
+    // only when nothing can run any more.
     self->status.store(gstatus::waiting, std::memory_order_release);
     self->sched->park(self, unlock, arg);
     self->reason = wait_reason::none;

@@ -931,9 +931,11 @@ void real_scheduler::teardown() {
   global_head_ = global_tail_ = nullptr;
   global_size_.store(0);
 
-  // Unwind every goroutine still alive so its destructors run. One that blocks
-  // again while unwinding is abandoned. Unwinding may ready or spawn others,
-  // hence the passes.
+  // Unwind every goroutine still alive so its destructors run. Unwinding may
+  // ready or spawn others, hence the passes; one that blocks again while
+  // unwinding waits for a later pass to find it readied (the lock it wants
+  // released by another's unwinding), and is abandoned once no pass can run
+  // anything.
   for (bool again = true; again;) {
     again = false;
     std::vector<g*> todo;
@@ -942,6 +944,7 @@ void real_scheduler::teardown() {
       if ((st == gstatus::runnable || st == gstatus::waiting) && !p->abandoned) todo.push_back(p);
     });
     for (g* p : todo) {
+      if (blocked_while_unwinding(p)) continue;
       again = true;
       if (!p->started) {
         {
@@ -955,7 +958,6 @@ void real_scheduler::teardown() {
       }
       p->unwind_requested = true;
       execute(w, p);
-      if (p->status.load(std::memory_order_relaxed) == gstatus::waiting) p->abandoned = true;
     }
     for (auto& wk : workers_) {
       wk->head.store(0);
@@ -966,6 +968,9 @@ void real_scheduler::teardown() {
     global_size_.store(0);
   }
 
+  for_each_g([&](g* p) {
+    if (blocked_while_unwinding(p)) abandon(p);
+  });
   for_each_g([&](g* p) {
     if (p->abandoned)
       std::fprintf(stderr,

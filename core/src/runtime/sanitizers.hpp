@@ -40,6 +40,8 @@ void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, 
 void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old,
                                      std::size_t* size_old);
 void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
+void __lsan_register_root_region(const void* p, std::size_t size);
+void __lsan_ignore_object(const void* p);
 }
 #endif
 

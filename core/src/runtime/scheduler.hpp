@@ -90,6 +90,19 @@ class scheduler {
   static constexpr bool recycle_gs = !WEFT_TSAN;
   // Release every g's stack and context. Only when no g can run again.
   void destroy_all_gs() noexcept;
+  // Teardown, once nothing can run: a goroutine that blocked again while
+  // being unwound (unwind_requested, waiting) stays blocked for good. Its
+  // records in structures that outlive the run go first (abandon_fn).
+  static bool blocked_while_unwinding(const g* p) noexcept {
+    return p->unwind_requested && !p->abandoned && p->status.load(std::memory_order_relaxed) == gstatus::waiting;
+  }
+  static void abandon(g* p) noexcept {
+    p->abandoned = true;
+    if (p->abandon_fn != nullptr) {
+      p->abandon_fn(p->abandon_arg);
+      p->abandon_fn = nullptr;
+    }
+  }
   // Every g, for walking (dumps, teardown). Stable while no g is being added.
   template <class F>
   void for_each_g(F&& f) const {

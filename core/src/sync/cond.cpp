@@ -69,12 +69,14 @@ void cond::wait(const weft::source_location& where) {
       w.gp = self;
       w.ticket = ticket;
       r.enqueue(&w, this, false);
-      // Torn down while blocking again: abandoned for good, leave the global
-      // table first (see sema_acquire).
-      if (WEFT_UNLIKELY(self->unwind_requested)) r.remove(&w);
+      // Blocking again while being torn down: see sema_acquire.
+      detail::abandon_hook leave{&r, &w, false};
+      if (WEFT_UNLIKELY(self->unwind_requested)) leave.arm();
       try {
         detail::park(detail::wait_reason::cond, this, &detail::unlock_root, &r, where);
+        leave.disarm();
       } catch (...) {
+        leave.disarm();
         detail::lock_guard l(r.lock);
         r.remove(&w);
         throw;

@@ -114,6 +114,14 @@ sync_waiter* sema_root::take_all(const void* addr) noexcept {
   return h;
 }
 
+void abandon_hook::leave(void* arg) noexcept {
+  auto* h = static_cast<abandon_hook*>(arg);
+  lock_guard l(h->root->lock);
+  if (!h->w->queued) return;
+  h->root->remove(h->w);
+  if (h->counts_nwait) h->root->nwait.fetch_sub(1, std::memory_order_relaxed);
+}
+
 bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept {
   std::uint32_t v = addr->load(std::memory_order_relaxed);
   while (v != 0)
@@ -139,16 +147,15 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
       return;
     }
     r.enqueue(&w, addr, lifo);
-    if (WEFT_UNLIKELY(w.gp->unwind_requested)) {
-      // Blocking again while being torn down: the park below abandons this
-      // goroutine for good (kernel.cpp), and its stack goes away with the
-      // run. Leave the global table first so that no record outlives it.
-      r.remove(&w);
-      r.nwait.fetch_sub(1, std::memory_order_relaxed);
-    }
+    // Blocking again while being torn down: if the scheduler abandons us here,
+    // our record must leave the global table before our stack goes.
+    abandon_hook leave{&r, &w, true};
+    if (WEFT_UNLIKELY(w.gp->unwind_requested)) leave.arm();
     try {
       park(why, obj, &unlock_root, &r, where);
+      leave.disarm();
     } catch (...) {
+      leave.disarm();
       lock_guard l(r.lock);
       sema_unwound state = sema_unwound::queued;
       if (w.queued) {

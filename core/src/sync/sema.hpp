@@ -105,6 +105,20 @@ bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept;
 // The park callback: release a root's lock once off the stack.
 inline void unlock_root(void* r) noexcept { static_cast<sema_root*>(r)->lock.unlock(); }
 
+// For a goroutine that blocks on a root while being unwound (g::abandon_fn):
+// if the tearing-down scheduler abandons it, its waiter leaves the root.
+struct abandon_hook {
+  sema_root* root;
+  sync_waiter* w;
+  bool counts_nwait;  // sema_acquire's waiters are counted in nwait
+  void arm() noexcept {
+    w->gp->abandon_arg = this;
+    w->gp->abandon_fn = &leave;
+  }
+  void disarm() noexcept { w->gp->abandon_fn = nullptr; }
+  static void leave(void* arg) noexcept;
+};
+
 // Internal corruption: print and abort (the third tier of STYLE's error policy).
 [[noreturn]] void sync_fatal(const char* what) noexcept;
 
