@@ -25,17 +25,22 @@ std::size_t header_size(const elem_ops* ops) noexcept {
   return (sizeof(chan_impl) + a - 1) / a * a;
 }
 
-// Go's racenotify(c, idx, sg): the parked goroutine of w passes through slot
-// sl at the clock it parked with. The explorer states that on its behalf
-// (exact). Elsewhere (TSan) the waker carries w's clock (released into the
-// waiter record before it parked) into the slot itself, and w acquires the
-// slot once it runs: weaker (the waker is ordered after w, so a true race
-// between them may go unreported), never a false report.
-void pass_through(waiter* w, void* sl) noexcept {
-  if (rt_hb_pass_for(w->gp, sl)) return;
-  rt_hb_acquire(w);
-  rt_hb_release(sl);
-  w->acquire_on_wake = sl;
+// A buffered handoff to or from the parked goroutine of w, in two halves
+// around the copy to or from its storage (Go's racenotify(c, idx, sg): it
+// passes through slot sl at the clock it parked with).
+// Before the copy: where its edges cannot be stated on its behalf (TSan
+// annotates only the running fiber), take its clock (released into its waiter
+// record before it parked), so that the copy is ordered after its own writes
+// to that storage.
+void handoff_begin(waiter* w) noexcept {
+  if (!rt_hb_can_pass_for(w->gp)) rt_hb_acquire(w);
+}
+// After the copy and our own release into sl: w passes through sl on its
+// behalf (the explorer: exact), or acquires sl once it runs (TSan: weaker, as
+// we were ordered after it, a true race between us may go unreported; never a
+// false report).
+void handoff_end(waiter* w, void* sl) noexcept {
+  if (!rt_hb_pass_for(w->gp, sl)) w->acquire_on_wake = sl;
 }
 
 }  // namespace
@@ -68,10 +73,13 @@ chan_impl::outcome chan_impl::send_locked(void* elem, waiter** to_wake, bool hb)
       void* sl = slot(recvx);
       if (hb) {
         rt_hb_acquire(sl);
-        rt_hb_release(sl);
+        handoff_begin(r);
       }
       move_in(r->elem, elem, hb);
-      if (hb) pass_through(r, sl);
+      if (hb) {
+        rt_hb_release(sl);
+        handoff_end(r, sl);
+      }
       recvx = recvx + 1 == cap ? 0 : recvx + 1;
       sendx = recvx;
     }
@@ -106,9 +114,12 @@ chan_impl::outcome chan_impl::recv_locked(void* out, waiter** to_wake, bool hb) 
       void* sl = slot(recvx);
       if (hb) rt_hb_acquire(sl);
       move_out(out, sl);
-      if (hb) rt_hb_release(sl);
+      if (hb) handoff_begin(s);
       move_in(sl, s->elem, hb);
-      if (hb) pass_through(s, sl);
+      if (hb) {
+        rt_hb_release(sl);
+        handoff_end(s, sl);
+      }
       recvx = recvx + 1 == cap ? 0 : recvx + 1;
       sendx = recvx;
     }

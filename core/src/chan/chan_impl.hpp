@@ -55,7 +55,7 @@ struct waiter {
   bool queued = false;
   // Buffered channels: the slot this goroutine passed through when it was
   // handed a value or room, to acquire once it runs, where the waker could
-  // not state that edge on its behalf (chan.cpp, pass_through).
+  // not state that edge on its behalf (chan.cpp, handoff_end).
   const void* acquire_on_wake = nullptr;
   // Set before parking: the channel may be gone by the time we wake (its last
   // reference may go with the goroutine that woke us), so it is not read then.

@@ -171,9 +171,13 @@ void resource_released_slow(const void* res, resource_kind kind) {
 void rt_hb_release(const void* addr) noexcept { hb_release(addr); }
 void rt_hb_acquire(const void* addr) noexcept { hb_acquire(addr); }
 
-bool rt_hb_pass_for(g* other, const void* addr) noexcept {
+bool rt_hb_can_pass_for(const g* other) noexcept {
   // Under TSan the edge must reach TSan too, which only the fallback does.
-  if (WEFT_TSAN || !other->sched->controlled) return false;
+  return !WEFT_TSAN && other->sched->controlled;
+}
+
+bool rt_hb_pass_for(g* other, const void* addr) noexcept {
+  if (!rt_hb_can_pass_for(other)) return false;
   other->sched->hb_acquire(other, addr);
   other->sched->hb_release(other, addr);
   return true;

@@ -144,5 +144,6 @@ void rt_hb_acquire(const void* addr) noexcept;
 // explorer) can; TSan annotates only the running fiber. Returns false where it
 // could not, and the caller then states a weaker edge of its own.
 bool rt_hb_pass_for(g* other, const void* addr) noexcept;
+bool rt_hb_can_pass_for(const g* other) noexcept;
 
 }  // namespace weft::detail
