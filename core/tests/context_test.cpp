@@ -153,7 +153,10 @@ WEFT_RUNTIME_TEST(Context, CancelledChildrenDetachFromParent) {
 }
 
 WEFT_RUNTIME_TEST(Context, EveryWaiterWakes) {
-  auto [ctx, cancel] = weft::with_cancel(weft::background());
+  // No structured binding: the lambdas below capture these (clang 14 cannot).
+  auto made = weft::with_cancel(weft::background());
+  auto& ctx = made.ctx;
+  auto& cancel = made.cancel;
   const int n = 16;
   weft::wait_group wg;
   std::atomic<int> woke{0};

@@ -6,7 +6,7 @@
 
 namespace weft::check::detail {
 
-detectors::detectors(explorer& ex, const options& opt) : ex_(ex), leaks_(opt.leaks) {
+detectors::detectors(explorer& ex, const options& opt) : leaks_(opt.leaks) {
   if (opt.race.enabled) race_ = std::make_unique<race_detector>(ex);
   // Always present: it also explains global deadlocks; `partial` decides the rest.
   deadlock_ = std::make_unique<deadlock_detector>(ex, rs_, opt.deadlock.partial);

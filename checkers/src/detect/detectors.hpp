@@ -35,7 +35,6 @@ class detectors final : public observer, public leak_policy {
   void next_run(std::uint64_t iteration);  // call before each run; numbers runs for the lock-order graph
 
  private:
-  explorer& ex_;
   leak_options leaks_;
   resource_state rs_;
   std::unique_ptr<race_detector> race_;

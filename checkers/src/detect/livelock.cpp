@@ -115,7 +115,10 @@ void livelock_detector::report(std::uint64_t step) {
   // a few steps there and has been blocked since (main, waiting for the
   // others) is not part of the loop.
   const std::uint64_t second_half = step - window_ / 2;
-  for (const auto& [g, idx] : rows) {
+  for (const auto& row : rows) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const auto g = row.first;
+    const auto& idx = row.second;
     if (trace[idx.back()].step <= second_half) continue;
     involved.push_back(g);
     raw_loop loop;
