@@ -10,26 +10,6 @@ namespace weft::check::detail {
 using weft::detail::resource_kind;
 using weft::detail::wait_reason;
 
-namespace {
-
-resource_kind want_kind(wait_reason r) noexcept {
-  switch (r) {
-    case wait_reason::rw_rlock:
-      return resource_kind::rw_read;
-    case wait_reason::rw_lock:
-      return resource_kind::rw_write;
-    case wait_reason::semaphore:
-      return resource_kind::semaphore;
-    default:
-      return resource_kind::mutex;
-  }
-}
-
-std::string site_text(const weft::source_location& s) {
-  return std::string(s.file_name() != nullptr ? s.file_name() : "?") + ":" + std::to_string(s.line());
-}
-
-}  // namespace
 
 void deadlock_detector::blockers(std::uint32_t g, bool with_semaphores, std::vector<std::uint32_t>& out) const {
   out.clear();
@@ -117,10 +97,10 @@ bool deadlock_detector::find_cycle(const std::vector<std::uint32_t>& d, std::uin
     raw_link l;
     l.g = me;
     l.wants = all[me].obj;
-    l.want_kind = want_kind(all[me].reason);
+    l.want_kind = wanted_kind(all[me].reason);
     l.wanted_at = all[me].site;
     l.holds = all[prev].obj;
-    l.hold_kind = want_kind(all[prev].reason);
+    l.hold_kind = wanted_kind(all[prev].reason);
     bool holds = false;
     if (const auto* hs = rs_.holders(l.holds)) {
       for (const resource_state::hold& h : *hs)

@@ -4,17 +4,12 @@
 #include <deque>
 #include <unordered_set>
 
+#include "detect/resources.hpp"
+
 namespace weft::check::detail {
 
 using weft::detail::resource_kind;
 
-namespace {
-
-std::string site_text(const weft::source_location& s) {
-  return std::string(s.file_name() != nullptr ? s.file_name() : "?") + ":" + std::to_string(s.line());
-}
-
-}  // namespace
 
 void lock_order_detector::begin_run(std::uint64_t run, std::uint64_t iteration) {
   run_ = run;

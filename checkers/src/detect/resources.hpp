@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -13,6 +14,27 @@
 #include "explore/decision.hpp"
 
 namespace weft::check::detail {
+
+// The resource a goroutine parked for `r` wants (mutex unless rw or semaphore).
+inline weft::detail::resource_kind wanted_kind(weft::detail::wait_reason r) noexcept {
+  using weft::detail::resource_kind;
+  using weft::detail::wait_reason;
+  switch (r) {
+    case wait_reason::rw_rlock:
+      return resource_kind::rw_read;
+    case wait_reason::rw_lock:
+      return resource_kind::rw_write;
+    case wait_reason::semaphore:
+      return resource_kind::semaphore;
+    default:
+      return resource_kind::mutex;
+  }
+}
+
+// "file:line", for failure signatures and labels.
+inline std::string site_text(const weft::source_location& s) {
+  return std::string(s.file_name() != nullptr ? s.file_name() : "?") + ":" + std::to_string(s.line());
+}
 
 class resource_state {
  public:

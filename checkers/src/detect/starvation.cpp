@@ -10,26 +10,6 @@ namespace weft::check::detail {
 using weft::detail::resource_kind;
 using weft::detail::wait_reason;
 
-namespace {
-
-resource_kind kind_of(wait_reason r) noexcept {
-  switch (r) {
-    case wait_reason::rw_rlock:
-      return resource_kind::rw_read;
-    case wait_reason::rw_lock:
-      return resource_kind::rw_write;
-    case wait_reason::semaphore:
-      return resource_kind::semaphore;
-    default:
-      return resource_kind::mutex;
-  }
-}
-
-std::string site_text(const weft::source_location& s) {
-  return std::string(s.file_name() != nullptr ? s.file_name() : "?") + ":" + std::to_string(s.line());
-}
-
-}  // namespace
 
 void starvation_detector::begin_run() {
   waiters_.clear();
@@ -51,7 +31,7 @@ void starvation_detector::on_event(const event& e) {
       }
       me = waiter{};
       me.res = e.obj;
-      me.kind = kind_of(why);
+      me.kind = wanted_kind(why);
       me.requested_at = e.site;
       me.tried = true;
       waiting_on_[e.obj].push_back(e.g);

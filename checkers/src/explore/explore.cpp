@@ -55,6 +55,28 @@ std::size_t count_preemptions(const std::vector<decision>& ds) {
 
 bool same_failure(const failure& a, const failure& b) { return a.kind == b.kind && a.signature == b.signature; }
 
+// The schedule of the explorer's last run and the report metadata that every
+// report shares; steps, preemptions and time are the caller's.
+run_meta meta_of(const explorer& ex, check::kind outcome, std::uint64_t seed, std::uint64_t iteration,
+                 const std::string& finder, const run_settings& rs, std::vector<witness_run> witnesses = {}) {
+  schedule s;
+  s.seed = seed;
+  s.iteration = iteration;
+  s.max_steps = rs.max_steps;
+  s.jitter_ns = rs.jitter_ns;
+  s.outcome = outcome;
+  s.steps = ex.steps();
+  s.finder = finder;
+  s.decisions = ex.decisions();
+  s.witnesses = std::move(witnesses);
+  run_meta meta;
+  meta.seed = seed;
+  meta.iteration = iteration;
+  meta.finder = finder;
+  meta.schedule = encode_schedule(s);
+  return meta;
+}
+
 // The lock-order inversion closed in the explorer's last run, as a report:
 // that run up to the acquisition that closed the cycle, and a schedule that
 // carries the earlier runs the cycle's other edges come from.
@@ -69,21 +91,7 @@ report make_lock_order_report(const explorer& ex, const lock_order_detector& lo,
   f.involved = lo.found_goroutines();
   f.goroutines = lo.found_snapshot();
   f.step = lo.found_step();
-  schedule s;
-  s.seed = seed;
-  s.iteration = iteration;
-  s.max_steps = rs.max_steps;
-  s.jitter_ns = rs.jitter_ns;
-  s.outcome = f.kind;
-  s.steps = ex.steps();
-  s.finder = finder;
-  s.decisions = ex.decisions();
-  s.witnesses = std::move(witnesses);
-  run_meta meta;
-  meta.seed = seed;
-  meta.iteration = iteration;
-  meta.finder = finder;
-  meta.schedule = encode_schedule(s);
+  run_meta meta = meta_of(ex, f.kind, seed, iteration, finder, rs, std::move(witnesses));
   meta.steps = lo.found_step();
   meta.preemptions = static_cast<std::size_t>(std::count_if(
       ex.decisions().begin(), ex.decisions().end(),
@@ -97,20 +105,7 @@ report make_lock_order_report(const explorer& ex, const lock_order_detector& lo,
 
 report make_report(const explorer& ex, const failure& f, std::uint64_t seed, std::uint64_t iteration,
                    const std::string& finder, const run_settings& rs) {
-  schedule s;
-  s.seed = seed;
-  s.iteration = iteration;
-  s.max_steps = rs.max_steps;
-  s.jitter_ns = rs.jitter_ns;
-  s.outcome = f.kind;
-  s.steps = ex.steps();
-  s.finder = finder;
-  s.decisions = ex.decisions();
-  run_meta meta;
-  meta.seed = seed;
-  meta.iteration = iteration;
-  meta.finder = finder;
-  meta.schedule = encode_schedule(s);
+  run_meta meta = meta_of(ex, f.kind, seed, iteration, finder, rs);
   meta.steps = ex.steps();
   meta.preemptions = ex.preemptions();
   meta.time_ns = ex.elapsed_ns();

@@ -53,19 +53,6 @@ bool name_less(const std::string& a, const std::string& b) {
   return na.size() != nb.size() ? na.size() < nb.size() : na < nb;
 }
 
-std::string verb_past(resource_kind k) {
-  switch (k) {
-    case resource_kind::mutex:
-      return "locked";
-    case resource_kind::rw_read:
-      return "read-locked";
-    case resource_kind::rw_write:
-      return "write-locked";
-    case resource_kind::semaphore:
-      return "acquired";
-  }
-  return "took";
-}
 
 std::string lock_name(const void* obj, resource_kind k, const std::string& label, namer& name) {
   if (obj == nullptr) return label;
@@ -270,8 +257,8 @@ void describe_lock_order(report& r, const failure& f, namer& name) {
   for (std::size_t i = 0; i < r.cycle.size(); ++i) {
     const cycle_link& c = r.cycle[i];
     const raw_link& l = f.found.cycle[i];
-    orders.lines.push_back(gname(c.goroutine) + " " + verb_past(l.hold_kind) + " " + c.holds + " at " + at(c.held_at) +
-                           ", then " + verb_past(l.want_kind) + " " + c.wants + " at " + at(c.wanted_at) +
+    orders.lines.push_back(gname(c.goroutine) + " " + hold_mode(l.hold_kind) + " " + c.holds + " at " + at(c.held_at) +
+                           ", then " + hold_mode(l.want_kind) + " " + c.wants + " at " + at(c.wanted_at) +
                            " (schedule " + std::to_string(c.iteration) + ")");
   }
   r.details.push_back(std::move(orders));
