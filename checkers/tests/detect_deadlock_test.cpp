@@ -17,10 +17,6 @@ namespace {
 
 class DeadlockDetector : public strategy_test {};
 
-std::string site_of(const weft::source_location& s) {
-  return std::string(s.file_name() != nullptr ? s.file_name() : "?") + ":" + std::to_string(s.line());
-}
-
 // AB-BA between goroutines 2 and 3, while goroutine 4 keeps running (it spins
 // until main, once both lockers are done, tells it to stop). Fixed: both take
 // a, then b.

@@ -25,6 +25,11 @@ namespace detect_test {
 using weft::check::kind;
 using weft::check::report;
 
+// "file:line", as reports print sites.
+inline std::string site_of(const weft::source_location& s) {
+  return std::string(s.file_name() != nullptr ? s.file_name() : "?") + ":" + std::to_string(s.line());
+}
+
 // One strategy, named for the test's parameter.
 struct strategy_param {
   const char* name;

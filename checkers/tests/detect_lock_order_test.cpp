@@ -13,10 +13,6 @@ namespace {
 
 class LockOrderDetector : public strategy_test {};
 
-std::string site_of(const weft::source_location& s) {
-  return std::string(s.file_name() != nullptr ? s.file_name() : "?") + ":" + std::to_string(s.line());
-}
-
 // Goroutine 2 takes a then b; then (a channel orders the two) goroutine 3
 // takes b then a. No schedule deadlocks: goroutine 3 starts only after
 // goroutine 2 has let go of both. Fixed: goroutine 3 takes a then b too.
