@@ -8,7 +8,9 @@
 // publish it). Overflow goes to a global queue, checked every 61st
 // schedule for fairness. An idle worker spins (at most half the busy workers
 // spin at once) stealing half of a random victim's queue, then sleeps on a
-// futex; work submitted while nobody spins wakes one sleeper (wakep).
+// futex; work submitted while nobody spins wakes one sleeper (wakep). A short
+// queue on a worker that keeps switching goroutines is left to it, as Go
+// leaves runnext (see worth_stealing).
 //
 // Switching: a parking goroutine switches straight to the next local
 // goroutine when there is one (one switch), else to the worker's scheduler
@@ -83,7 +85,7 @@ class real_scheduler final : public scheduler {
   void execute(worker* w, g* gp);
   g* find_runnable(worker* w);
   g* found(worker* w, g* gp);
-  bool any_work_visible(const worker* w) const noexcept;
+  bool any_work_visible(const worker* w, bool short_rings) const noexcept;
   void switch_away(worker* w, g* self, void (*action)(void*) noexcept, void* arg);
   worker* this_worker() const noexcept;
 
@@ -93,6 +95,7 @@ class real_scheduler final : public scheduler {
   g* runq_get(worker* w) noexcept;
   std::uint32_t runq_grab(worker* victim, g** batch) noexcept;
   g* runq_steal(worker* w, worker* victim) noexcept;
+  bool worth_stealing(const worker* victim, int round, std::uint64_t tick_seen) const noexcept;
   void request_publish(worker* victim) noexcept;
   void honor_publish(worker* w) noexcept;
   bool runq_empty(const worker* w) const noexcept;
