@@ -4,6 +4,8 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 #include <weft/weft.hpp>
 
@@ -117,6 +119,97 @@ WEFT_RUNTIME_TEST(AtomicValue, SeedReadersNeverSeeTornConfig) {
   wg.wait();
   EXPECT_FALSE(torn);
   EXPECT_EQ(v.load()->a[0], 500);
+}
+
+// borrow(): the value read in place; empty before the first store; the
+// borrowed value outlives the store that replaced it and is released by the
+// first store after the borrow ends.
+WEFT_RUNTIME_TEST(AtomicValue, BorrowKeepsReplacedValueUntilItEnds) {
+  const int before = tracked::live.load();
+  {
+    weft::atomic_value<tracked> v;
+    EXPECT_FALSE(v.borrow());
+    v.store(tracked{1});
+    auto b = v.borrow();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->v, 1);
+    v.store(tracked{2});
+    EXPECT_EQ(b->v, 1);  // still readable: named in this thread's slot
+    EXPECT_EQ((*b).v, 1);
+    EXPECT_EQ(tracked::live.load() - before, 2);
+    EXPECT_EQ(v.borrow()->v, 2);
+    auto moved = std::move(b);
+    EXPECT_FALSE(b);
+    EXPECT_EQ(moved.get()->v, 1);
+    moved.reset();
+    EXPECT_EQ(tracked::live.load() - before, 2);  // freed by the next store
+    v.store(tracked{3});
+    EXPECT_EQ(tracked::live.load() - before, 1);
+  }
+  EXPECT_EQ(tracked::live.load(), before);
+}
+
+// A borrow may outlive the atomic_value itself.
+WEFT_RUNTIME_TEST(AtomicValue, BorrowOutlivesTheValue) {
+  const int before = tracked::live.load();
+  std::optional<weft::atomic_value<tracked>::borrowed> b;
+  {
+    weft::atomic_value<tracked> v{tracked{7}};
+    b = v.borrow();
+  }
+  EXPECT_EQ((*b)->v, 7);
+  b.reset();
+  weft::atomic_value<tracked> other{tracked{8}};
+  other.store(tracked{9});  // its scan frees the orphaned node too
+  EXPECT_EQ(tracked::live.load() - before, 1);
+}
+
+// More borrows at once than a thread has hazard slots: the rest go through
+// spare records, and every one of them stays valid.
+WEFT_RUNTIME_TEST(AtomicValue, ManyBorrowsAtOnce) {
+  const int before = tracked::live.load();
+  {
+    weft::atomic_value<tracked> v{tracked{0}};
+    std::vector<weft::atomic_value<tracked>::borrowed> held;
+    for (int i = 0; i < 40; ++i) {
+      held.push_back(v.borrow());
+      v.store(tracked{i + 1});
+    }
+    for (int i = 0; i < 40; ++i) EXPECT_EQ(held[i]->v, i);
+    EXPECT_EQ(tracked::live.load() - before, 41);
+    held.clear();
+    v.store(tracked{100});
+    EXPECT_EQ(tracked::live.load() - before, 1);
+  }
+  EXPECT_EQ(tracked::live.load(), before);
+}
+
+// Borrowers that park while holding (and may resume on another worker), a
+// writer storing throughout: no torn or freed config is ever read.
+WEFT_RUNTIME_TEST(AtomicValue, BorrowAcrossParksNeverSeesTornConfig) {
+  weft::atomic_value<config> v{config::make(0)};
+  std::atomic<bool> torn{false};
+  weft::wait_group wg;
+  wg.go([&] {
+    for (int i = 1; i <= 500; ++i) {
+      v.store(config::make(i));
+      if (i % 16 == 0) weft::yield();
+    }
+  });
+  for (int r = 0; r < 4; ++r)
+    wg.go([&] {
+      int last = 0;
+      for (int n = 0; n < 300; ++n) {
+        auto c = v.borrow();
+        if (!c->consistent() || c->a[0] < last) torn = true;
+        last = c->a[0];
+        if (n % 8 == 0) weft::yield();  // still borrowing
+        if (!c->consistent() || c->a[0] != last) torn = true;
+      }
+    });
+  wg.wait();
+  EXPECT_FALSE(torn);
+  EXPECT_EQ(v.borrow()->a[0], 500);
 }
 
 // Concurrent compare_and_swap increments: none is lost.

@@ -15,10 +15,26 @@
 // interface values; compare_and_swap(nullptr, new) stores only into a
 // never-stored value.
 //
-// Implementation: the shared_ptr behind a tiny internal lock held for a
-// pointer copy (core/src/sync/atomic_value.cpp); no user code (T's
-// destructor or ==) ever runs under it. A load costs one uncontended lock and
-// one reference-count increment.
+// Borrowing: v.borrow() returns a guard through which the current value is
+// read in place — no reference count, no lock, and while the value has not
+// changed since this thread last borrowed it, no store at all: Go's Load,
+// which the garbage collector makes free. The guard keeps the value alive
+// until it is destroyed (it may outlive a store, a park or the atomic_value
+// itself); take a shared_ptr with load() to keep it longer.
+//
+//   auto c = current.borrow();   // c->field, *c; empty before the first store
+//
+// The price of the cheap repeat: a value replaced while a thread that
+// borrowed it has not moved on is freed a little later — at a store after
+// that thread borrows another value, stores, or exits (a handful of values
+// per thread at most). load()/store() alone release a replaced value as soon
+// as its last snapshot goes.
+//
+// Implementation: the value is a node holding its shared_ptr<const T>,
+// published through one atomic pointer; readers name the node in a hazard
+// slot of their thread (weft/detail/hazard.hpp) and a store frees the node
+// it replaced unless some slot names it. No lock on either side, and no user
+// code (T's destructor or ==) runs inside the runtime.
 //
 // Happens-before: a store happens before every load that returns its value
 // (swap and compare_and_swap are both a load and a store).
@@ -31,29 +47,39 @@
 #include <memory>
 #include <utility>
 
+#include "weft/detail/hazard.hpp"
 #include "weft/detail/kernel.hpp"
 
 namespace weft {
 
 namespace detail {
 
+// What the atomic pointer points at: one per stored value.
+struct atomic_value_node {
+  std::shared_ptr<const void> value;
+};
+
 class atomic_value_base {
  public:
   constexpr atomic_value_base() noexcept = default;
-  explicit atomic_value_base(std::shared_ptr<const void> v) noexcept : value_(std::move(v)) {}
+  explicit atomic_value_base(std::shared_ptr<const void> v) : cur_(new atomic_value_node{std::move(v)}) {}
   atomic_value_base(const atomic_value_base&) = delete;
   atomic_value_base& operator=(const atomic_value_base&) = delete;
+  ~atomic_value_base();
 
+  // The caller states the acquire edge after load; the others state the
+  // release edge on `key` themselves, once the new node is built.
   std::shared_ptr<const void> load() const noexcept;
-  std::shared_ptr<const void> exchange(std::shared_ptr<const void> v) noexcept;
-  // Store `desired` if the current pointer is `expected` (identity). On
-  // success `desired` is left holding the previous value, to be released by
-  // the caller outside the lock.
-  bool compare_exchange(const void* expected, std::shared_ptr<const void>& desired) noexcept;
+  std::shared_ptr<const void> exchange(std::shared_ptr<const void> v, const void* key);
+  void store(std::shared_ptr<const void> v, const void* key);
+  // Store `desired` if the current value is `expected` (identity).
+  bool compare_exchange(const void* expected, std::shared_ptr<const void> desired, const void* key);
+
+  // For borrow(): the node pointer readers hold (an atomic_value_node*).
+  const std::atomic<const void*>& current() const noexcept { return cur_; }
 
  private:
-  mutable std::atomic<std::uint32_t> lock_{0};
-  std::shared_ptr<const void> value_;
+  std::atomic<const void*> cur_{nullptr};
 };
 
 [[noreturn]] void atomic_value_nil(const char* op);
@@ -65,6 +91,39 @@ class atomic_value {
  public:
   using pointer = std::shared_ptr<const T>;
 
+  // A value read in place (see borrow()). Move-only; empty before the first
+  // store.
+  class borrowed {
+   public:
+    borrowed() noexcept = default;
+    borrowed(borrowed&& o) noexcept : hold_(std::exchange(o.hold_, 0)), value_(std::exchange(o.value_, nullptr)) {}
+    borrowed& operator=(borrowed&& o) noexcept {
+      if (this != &o) {
+        reset();
+        hold_ = std::exchange(o.hold_, 0);
+        value_ = std::exchange(o.value_, nullptr);
+      }
+      return *this;
+    }
+    ~borrowed() { reset(); }
+
+    const T* get() const noexcept { return value_; }
+    const T& operator*() const noexcept { return *value_; }
+    const T* operator->() const noexcept { return value_; }
+    explicit operator bool() const noexcept { return value_ != nullptr; }
+    // Ends the borrow early.
+    void reset() noexcept {
+      detail::hazard_end(hold_, /*sticky=*/true);
+      hold_ = 0;
+      value_ = nullptr;
+    }
+
+   private:
+    friend class atomic_value;
+    detail::hazard_hold hold_ = 0;
+    const T* value_ = nullptr;
+  };
+
   constexpr atomic_value() noexcept = default;
   explicit atomic_value(T v) : base_(std::make_shared<const T>(std::move(v))) {}
 
@@ -75,12 +134,24 @@ class atomic_value {
     return p;
   }
 
+  // The current value, read in place: no reference count, no lock (the
+  // seeds' read-mostly config at Go's speed). Same edges as load().
+  borrowed borrow() const {
+    detail::sched_point(detail::op::atomic_load, this);
+    borrowed b;
+    const detail::hazard_borrowed h = detail::hazard_borrow(base_.current());
+    detail::hb_acquire(this);  // before reading the node
+    b.hold_ = h.hold;
+    if (h.node != nullptr)
+      b.value_ = static_cast<const T*>(static_cast<const detail::atomic_value_node*>(h.node)->value.get());
+    return b;
+  }
+
   void store(T v) { store(std::make_shared<const T>(std::move(v))); }
   void store(pointer p) {
     detail::sched_point(detail::op::atomic_store, this);
     if (!p) detail::atomic_value_nil("store");
-    detail::hb_release(this);
-    std::shared_ptr<const void> old = base_.exchange(std::move(p));
+    base_.store(std::move(p), this);
   }
 
   // Store v; returns the previous value (null if none).
@@ -88,8 +159,7 @@ class atomic_value {
   pointer swap(pointer p) {
     detail::sched_point(detail::op::atomic_rmw, this);
     if (!p) detail::atomic_value_nil("swap");
-    detail::hb_release(this);
-    pointer old = std::static_pointer_cast<const T>(base_.exchange(std::move(p)));
+    pointer old = std::static_pointer_cast<const T>(base_.exchange(std::move(p), this));
     detail::hb_acquire(this);
     return old;
   }
@@ -107,16 +177,14 @@ class atomic_value {
       detail::hb_acquire(this);  // before reading the value it points to
       if (!cur || !(*static_cast<const T*>(cur.get()) == old)) return false;
       if (!fresh) fresh = std::make_shared<const T>(std::move(desired));
-      detail::hb_release(this);
-      if (base_.compare_exchange(cur.get(), fresh)) return true;
+      if (base_.compare_exchange(cur.get(), fresh, this)) return true;
     }
   }
   // Store desired only if nothing was ever stored.
   bool compare_and_swap(std::nullptr_t, T desired) {
     detail::sched_point(detail::op::atomic_rmw, this);
     std::shared_ptr<const void> fresh = std::make_shared<const T>(std::move(desired));
-    detail::hb_release(this);
-    bool ok = base_.compare_exchange(nullptr, fresh);
+    bool ok = base_.compare_exchange(nullptr, std::move(fresh), this);
     detail::hb_acquire(this);
     return ok;
   }

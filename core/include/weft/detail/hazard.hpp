@@ -1,0 +1,194 @@
+// Hazard slots: how atomic_value's readers read a value in place without a
+// reference count. Go's atomic.Value.Load is two plain loads because the
+// garbage collector keeps the value alive; here a slot private to the reading
+// thread names the node being read, and a store frees the node it replaced
+// unless some slot names it (Michael's hazard pointers).
+//
+// Publishing a name (Dekker's, on two locations):
+//   reader: s.exchange(p); q = src; retry with q until q == p
+//   writer: old = src.exchange(new); read every slot; free old unless named,
+//           else retire it: a later writer's scan frees it once unnamed.
+// Both sides' first step is a seq_cst read-modify-write and their second a
+// seq_cst load, so either the scan sees the name or the reader's re-check
+// sees the new src and moves on. Once published, a name protects its node
+// for as long as it stays in the slot, whatever the ordering of later reads.
+//
+// Sticky names (borrow): a borrow that finds its slot already naming src's
+// current node reads it with no store at all — as cheap as Go's Load — and
+// the name stays after the borrow ends, for the next borrow. The price: a
+// replaced value that a thread's idle slot still names is freed only by a
+// store after that thread renames the slot (borrowing another value), stores
+// itself (a store first clears its own thread's idle names) or exits — at
+// most one value per slot. load() leaves no name behind (its snapshot holds
+// a reference count instead), so load/store users see values released as
+// soon as the last snapshot goes.
+//
+// Records (4 slots): one per thread, never freed: a thread that exits clears its idle
+// names and gives its record up for another thread to adopt. Line 1 holds
+// the slots, which writers scan; line 2 the borrow counts, which only the
+// reading threads touch, so a borrow that hits writes no line a writer reads.
+// Only the owning thread changes a slot or its own counts; a borrow ended on
+// another thread (its goroutine parked and resumed elsewhere) counts in
+// `released_remote` (a read-modify-write, the one counter others write). A
+// slot is "active" while borrows through it are not all ended, and an active
+// slot is never renamed. A thread whose slots are all active borrows through
+// a spare record of its own, unnamed when that borrow ends.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "weft/detail/config.hpp"
+
+namespace weft::detail {
+
+struct alignas(128) hazard_record {
+  static constexpr int nslots = 4;  // a power of two; the counts fit one line
+  // Line 1: scanned by writers.
+  std::atomic<const void*> slot[nslots] = {};
+  std::atomic<bool> owned{false};
+  hazard_record* next = nullptr;  // the list of every record; set before it is published
+  // Line 2: the owner's borrow counts (loads and stores, no RMW), and the
+  // borrows ended elsewhere. An ended borrow's count is a release and a
+  // renaming reads it with acquire: the reads of a borrow happen before the
+  // node can be freed, even between goroutines of one thread (which TSan
+  // tells apart).
+  alignas(64) std::atomic<std::uint32_t> acquired[nslots] = {};
+  std::atomic<std::uint32_t> released[nslots] = {};
+  std::atomic<std::uint32_t> released_remote[nslots] = {};
+
+  bool active(int i) const noexcept {
+    return acquired[i].load(std::memory_order_relaxed) - released[i].load(std::memory_order_acquire) -
+               released_remote[i].load(std::memory_order_acquire) !=
+           0;
+  }
+  void count_acquire(int i) noexcept {
+    acquired[i].store(acquired[i].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+};
+
+}  // namespace weft::detail
+
+// This thread's record, or null before its first use (C linkage: the inline
+// reader names it in assembly). __thread, not thread_local: no dynamic
+// initialisation, no TLS wrapper call.
+extern "C" __thread weft::detail::hazard_record* weft_tls_hazard_record __attribute__((tls_model("initial-exec")));
+
+namespace weft::detail {
+
+// This thread's record. A goroutine may resume on another thread between two
+// borrows, and a TLS address the compiler computed before the switch would
+// still name the old thread's record; so the thread pointer is read afresh
+// each time (volatile assembly on x86-64, an out-of-line call elsewhere).
+// Under TSan the call is uninstrumented: goroutines are TSan fibers, and
+// fibers sharing a thread's TLS would be reported as racing.
+hazard_record* hazard_tls_slow() noexcept;
+inline hazard_record* hazard_tls() noexcept {
+#if defined(__x86_64__) && !WEFT_TSAN
+  hazard_record* r;
+  asm volatile(
+      "movq weft_tls_hazard_record@gottpoff(%%rip), %0\n\t"
+      "movq %%fs:(%0), %0"
+      : "=r"(r));
+  return r;
+#else
+  return hazard_tls_slow();
+#endif
+}
+
+hazard_record* hazard_adopt_record() noexcept;
+
+// A hold on a node: which slot names it, in one word (so that a borrow's
+// guard lives in registers): the record's address (128-byte aligned) with
+// the slot index and two flags in its low bits. 0 holds nothing.
+using hazard_hold = std::uintptr_t;
+inline constexpr hazard_hold hazard_index_mask = 7;
+inline constexpr hazard_hold hazard_spare = 8;       // a spare record, given up when the hold ends
+inline constexpr hazard_hold hazard_published = 16;  // this hold named the node (no name was there)
+static_assert(hazard_record::nslots <= 8 && alignof(hazard_record) >= 32);
+
+inline hazard_record* hazard_record_of(hazard_hold h) noexcept {
+  return reinterpret_cast<hazard_record*>(h & ~hazard_hold{alignof(hazard_record) - 1});
+}
+inline hazard_hold hazard_make_hold(hazard_record* r, int i, hazard_hold flags) noexcept {
+  return reinterpret_cast<hazard_hold>(r) | static_cast<hazard_hold>(i) | flags;
+}
+
+// The home slot of a source: borrows of one atomic_value keep finding their
+// name in the same slot.
+inline int hazard_home(const void* src) noexcept {
+  return static_cast<int>((reinterpret_cast<std::uintptr_t>(src) >> 4) % hazard_record::nslots);
+}
+
+struct hazard_borrowed {
+  const void* node;  // null: src was empty (hold is 0)
+  hazard_hold hold;
+};
+
+// Out of line: name src's current node in an inactive slot of this thread's
+// record (the home slot first), or of a spare record.
+hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src) noexcept;
+void hazard_end_slow(hazard_hold hold, bool sticky) noexcept;
+
+// Hold src's current node.
+inline hazard_borrowed hazard_borrow_inline(const std::atomic<const void*>& src) noexcept {
+  hazard_record* r = hazard_tls();
+  const void* p = src.load(std::memory_order_acquire);
+  if (p == nullptr) return {nullptr, 0};
+  if (WEFT_LIKELY(r != nullptr)) {
+    const int i = hazard_home(&src);
+    if (WEFT_LIKELY(r->slot[i].load(std::memory_order_relaxed) == p)) {
+      r->count_acquire(i);  // already named: protected since it was published
+      return {p, hazard_make_hold(r, i, 0)};
+    }
+  }
+  return hazard_borrow_slow(src);
+}
+
+// End a hold. sticky (borrow): the name stays for the next borrow. Not
+// sticky (load, compare-and-swap): a name this hold published is taken back
+// once no other hold reads through the slot.
+inline void hazard_end_inline(hazard_hold hold, bool sticky) noexcept {
+  if (hold == 0) return;
+  // Our own record, not spare (a spare record is never a thread's).
+  if (WEFT_LIKELY(sticky && hazard_record_of(hold) == hazard_tls())) {
+    hazard_record* r = hazard_record_of(hold);
+    const int i = static_cast<int>(hold & hazard_index_mask);
+    r->released[i].store(r->released[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    return;
+  }
+  hazard_end_slow(hold, sticky);
+}
+
+#if WEFT_TSAN
+// Under TSan the bookkeeping above runs where TSan sees no synchronisation
+// (it would order unrelated borrowers through the counts and slots); the one
+// edge that matters, every read of a node before its free, is stated on the
+// node's address instead.
+hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src) noexcept;
+void hazard_end_tsan(hazard_hold hold, bool sticky) noexcept;
+#endif
+
+inline hazard_borrowed hazard_borrow(const std::atomic<const void*>& src) noexcept {
+#if WEFT_TSAN
+  return hazard_borrow_tsan(src);
+#else
+  return hazard_borrow_inline(src);
+#endif
+}
+
+inline void hazard_end(hazard_hold hold, bool sticky) noexcept {
+#if WEFT_TSAN
+  hazard_end_tsan(hold, sticky);
+#else
+  hazard_end_inline(hold, sticky);
+#endif
+}
+
+// The writer's side, after a seq_cst exchange unlinked p from its source:
+// clear this thread's idle names, then free p with del(p) once no slot names
+// it (now, unless a reader holds it; user code in del runs outside the
+// runtime).
+void hazard_retire(void* p, void (*del)(void*)) noexcept;
+
+}  // namespace weft::detail

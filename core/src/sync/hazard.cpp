@@ -1,0 +1,218 @@
+// Hazard slots, the writer's side and the record registry (protocol in
+// weft/detail/hazard.hpp).
+//
+// Invariants:
+//  - records are pushed onto g_records and never removed or freed, so a scan
+//    may walk the list without a lock;
+//  - a record's slots and own counts change only in the thread that owns it
+//    (owned is true); ownership passes from an exiting thread, or from a
+//    finished spare borrow, to whichever thread claims the record next;
+//  - g_retired_lock guards g_retired, the nodes unlinked while some slot
+//    named them; every hazard_retire rescans them, so each is freed by the
+//    first retire after its last reader lets go.
+#include "weft/detail/hazard.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "runtime/lock.hpp"
+#include "runtime/sanitizers.hpp"
+
+extern "C" __thread weft::detail::hazard_record* weft_tls_hazard_record = nullptr;
+
+namespace weft::detail {
+
+WEFT_NOINLINE WEFT_NO_TSAN hazard_record* hazard_tls_slow() noexcept { return weft_tls_hazard_record; }
+
+namespace {
+
+static_assert(sizeof(hazard_record) == 128, "a record is two cache lines: slots, then counts");
+
+std::atomic<hazard_record*> g_records{nullptr};
+
+struct retired {
+  void* p;
+  void (*del)(void*);
+};
+spin_lock g_retired_lock;
+std::vector<retired>& g_retired() {
+  static auto* v = new std::vector<retired>;  // outlives every static destructor
+  return *v;
+}
+std::atomic<std::size_t> g_nretired{0};
+
+WEFT_NOINLINE WEFT_NO_TSAN void set_tls(hazard_record* r) noexcept { weft_tls_hazard_record = r; }
+
+// Gives this thread's record up when the thread exits, its idle names
+// cleared (a borrow still held elsewhere keeps its slot named).
+struct record_release {
+  hazard_record* r = nullptr;
+  ~record_release() {
+    if (r != nullptr) {
+      for (int i = 0; i < hazard_record::nslots; ++i)
+        if (!r->active(i)) r->slot[i].store(nullptr, std::memory_order_release);
+      r->owned.store(false, std::memory_order_release);
+    }
+    set_tls(nullptr);
+  }
+};
+
+int inactive_slot(const hazard_record* r, int from) noexcept {
+  for (int k = 0; k < hazard_record::nslots; ++k) {
+    const int i = (from + k) % hazard_record::nslots;
+    if (!r->active(i)) return i;
+  }
+  return -1;
+}
+
+// An unowned record with an inactive slot, now owned by the caller; or a new
+// one.
+hazard_record* claim_record() noexcept {
+  for (hazard_record* r = g_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+    if (r->owned.load(std::memory_order_relaxed)) continue;
+    bool expected = false;
+    if (!r->owned.compare_exchange_strong(expected, true, std::memory_order_acquire)) continue;
+    if (inactive_slot(r, 0) >= 0) return r;
+    r->owned.store(false, std::memory_order_release);  // every slot held by borrows that migrated
+  }
+  auto* r = new hazard_record;
+  r->owned.store(true, std::memory_order_relaxed);
+  // seq_cst: a writer whose scan missed this push is ordered before our
+  // first slot exchange, so that borrow's re-check sees its store.
+  hazard_record* head = g_records.load(std::memory_order_relaxed);
+  do {
+    r->next = head;
+  } while (!g_records.compare_exchange_weak(head, r, std::memory_order_seq_cst, std::memory_order_relaxed));
+  return r;
+}
+
+// Name src's current node in r's slot i (the protocol in the header).
+hazard_borrowed publish(hazard_record* r, int i, const std::atomic<const void*>& src, hazard_hold flags) noexcept {
+  const void* p = src.load(std::memory_order_acquire);
+  for (;;) {
+    r->slot[i].exchange(p, std::memory_order_seq_cst);
+    const void* q = src.load(std::memory_order_seq_cst);
+    if (q == p) break;
+    p = q;
+  }
+  r->count_acquire(i);
+  return {p, hazard_make_hold(r, i, flags | hazard_published)};
+}
+
+// Uninstrumented for the reason hazard_tls_slow is.
+WEFT_NOINLINE WEFT_NO_TSAN void release_at_exit(hazard_record* r) noexcept {
+  static thread_local record_release release;
+  release.r = r;
+}
+
+}  // namespace
+
+hazard_record* hazard_adopt_record() noexcept {
+  hazard_record* r = claim_record();
+  release_at_exit(r);
+  set_tls(r);
+  return r;
+}
+
+hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src) noexcept {
+  hazard_record* r = hazard_tls();
+  if (r == nullptr) r = hazard_adopt_record();
+  const void* p = src.load(std::memory_order_acquire);
+  if (p == nullptr) return {nullptr, 0};
+  // Named already, in a slot other than home (home was busy when it was named).
+  for (int i = 0; i < hazard_record::nslots; ++i)
+    if (r->slot[i].load(std::memory_order_relaxed) == p) {
+      r->count_acquire(i);
+      return {p, hazard_make_hold(r, i, 0)};
+    }
+  const int i = inactive_slot(r, hazard_home(&src));
+  if (i >= 0) return publish(r, i, src, 0);
+  hazard_record* spare = claim_record();
+  return publish(spare, inactive_slot(spare, 0), src, hazard_spare);
+}
+
+#if WEFT_TSAN
+hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src) noexcept {
+  runtime_section rs;
+  return hazard_borrow_inline(src);
+}
+
+void hazard_end_tsan(hazard_hold hold, bool sticky) noexcept {
+  if (hold == 0) return;
+  // While this hold lasts its slot names the node it read.
+  const void* node = hazard_record_of(hold)->slot[hold & hazard_index_mask].load(std::memory_order_relaxed);
+  __tsan_release(const_cast<void*>(node));  // paired in hazard_retire, before the free
+  runtime_section rs;
+  hazard_end_inline(hold, sticky);
+}
+#endif
+
+void hazard_end_slow(hazard_hold hold, bool sticky) noexcept {
+  hazard_record* r = hazard_record_of(hold);
+  const int i = static_cast<int>(hold & hazard_index_mask);
+  if ((hold & hazard_spare) != 0) {
+    // Whichever thread ends it owns the spare record until then.
+    r->released[i].store(r->released[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    r->slot[i].store(nullptr, std::memory_order_release);
+    r->owned.store(false, std::memory_order_release);
+    return;
+  }
+  if (r != hazard_tls()) {
+    // Ended on another thread: the name stays until its owner renames or
+    // clears the slot (the release orders our reads before that).
+    r->released_remote[i].fetch_add(1, std::memory_order_release);
+    return;
+  }
+  r->released[i].store(r->released[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  if (!sticky && (hold & hazard_published) != 0 && !r->active(i))
+    r->slot[i].store(nullptr, std::memory_order_release);
+}
+
+void hazard_retire(void* p, void (*del)(void*)) noexcept {
+  std::vector<retired> to_free{{p, del}};
+  {
+    runtime_section rs;
+    // Our own idle names go first (sticky ones of other values too: those
+    // borrows just publish again), so a store frees what this thread read.
+    if (hazard_record* r = hazard_tls())
+      for (int i = 0; i < hazard_record::nslots; ++i)
+        if (r->slot[i].load(std::memory_order_relaxed) != nullptr && !r->active(i))
+          r->slot[i].store(nullptr, std::memory_order_release);
+    if (g_nretired.load(std::memory_order_relaxed) != 0) {
+      lock_guard l(g_retired_lock);
+      auto& list = g_retired();
+      to_free.insert(to_free.end(), list.begin(), list.end());
+      list.clear();
+      g_nretired.store(0, std::memory_order_relaxed);
+    }
+    // seq_cst loads: the other half of the reader's Dekker (see the header).
+    std::vector<const void*> named;
+    for (hazard_record* r = g_records.load(std::memory_order_seq_cst); r != nullptr; r = r->next)
+      for (auto& s : r->slot)
+        if (const void* v = s.load(std::memory_order_seq_cst)) named.push_back(v);
+    std::vector<retired> keep;
+    if (!named.empty()) {
+      std::sort(named.begin(), named.end());
+      auto still_named = [&](const retired& x) { return std::binary_search(named.begin(), named.end(), x.p); };
+      for (auto& x : to_free)
+        if (still_named(x)) keep.push_back(x);
+      std::erase_if(to_free, still_named);
+    }
+    if (!keep.empty()) {
+      lock_guard l(g_retired_lock);
+      auto& list = g_retired();
+      list.insert(list.end(), keep.begin(), keep.end());
+      g_nretired.store(list.size(), std::memory_order_relaxed);
+    }
+  }
+  // User code (T's destructor) runs here, outside the runtime section.
+  for (auto& x : to_free) {
+#if WEFT_TSAN
+    __tsan_acquire(x.p);  // every borrow of it ended (hazard_end_tsan)
+#endif
+    x.del(x.p);
+  }
+}
+
+}  // namespace weft::detail
