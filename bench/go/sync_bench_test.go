@@ -148,10 +148,12 @@ func BenchmarkAtomicValueLoad(b *testing.B) {
 	var v atomic.Value
 	v.Store(freshConfig(0))
 	var stop atomic.Bool
+	var stores atomic.Int64 // how hard the writer pushed: stores/op
 	writerDone := make(chan struct{})
 	go func() {
 		for i := 1; !stop.Load(); i++ {
 			v.Store(freshConfig(i))
+			stores.Store(int64(i))
 		}
 		close(writerDone)
 	}()
@@ -160,6 +162,7 @@ func BenchmarkAtomicValueLoad(b *testing.B) {
 	n := b.N
 	b.ResetTimer()
 	cpu := startCPU()
+	before := stores.Load()
 	for k := 0; k < readers; k++ {
 		wg.Add(1)
 		go func(k int) {
@@ -174,6 +177,7 @@ func BenchmarkAtomicValueLoad(b *testing.B) {
 	}
 	wg.Wait()
 	cpu.report(b)
+	b.ReportMetric(float64(stores.Load()-before)/float64(b.N), "stores/op")
 	b.StopTimer()
 	stop.Store(true)
 	<-writerDone
@@ -181,6 +185,10 @@ func BenchmarkAtomicValueLoad(b *testing.B) {
 		sink += s
 	}
 }
+
+// AtomicValueBorrow: weft's borrow() reads the value in place; Go has one way
+// to read an atomic.Value, so its twin is AtomicValueLoad itself.
+func BenchmarkAtomicValueBorrow(b *testing.B) { BenchmarkAtomicValueLoad(b) }
 
 // RWMutexRead: the readers RLock, read the config, RUnlock. (The seed's
 // writer replaces the config under RLock, a data race; here under Lock.)

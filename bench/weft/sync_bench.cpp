@@ -125,39 +125,58 @@ std::shared_ptr<const config> fresh_config(int i) {
   return std::make_shared<const config>(config{{i, i + 1, i + 2, i + 3, i + 4, i + 5}});
 }
 
-// Reader: load the current config (atomic_value::load) and touch it.
-void BM_AtomicValueLoad(benchmark::State& state) {
+// The readers of the seeds' comparison, each reading with read(v).
+template <class Read>
+void atomic_value_readers(benchmark::State& state, Read read) {
   constexpr int readers = 4;
   on_procs(state, [&] {
     weft::atomic_value<config> v;
     v.store(fresh_config(0));
     weft::atomic<bool> stop{false};
+    alignas(64) std::atomic<long> stores{0};  // how hard the writer pushed: stores/op (own line: readers read v)
     weft::wait_group writer;
     writer.go([&] {
-      for (int i = 1; !stop.load(std::memory_order_relaxed); ++i) v.store(fresh_config(i));
+      for (int i = 1; !stop.load(std::memory_order_relaxed); ++i) {
+        v.store(fresh_config(i));
+        stores.store(i, std::memory_order_relaxed);
+      }
     });
     const IterationCount n = state.max_iterations;
+    long stored = 0;
     while (state.KeepRunningBatch(n)) {
       weft::wait_group wg;
       std::vector<long> seen(readers, 0);
+      const long before = stores.load(std::memory_order_relaxed);
       for (int k = 0; k < readers; ++k) {
         wg.add(1);
         weft::go([&, k] {
           long sum = 0;
-          for (IterationCount i = 0; i < n; ++i) {
-            std::shared_ptr<const config> cfg = v.load();
-            sum += cfg->a.front();
-          }
+          for (IterationCount i = 0; i < n; ++i) sum += read(v);
           seen[k] = sum;
           wg.done();
         });
       }
       wg.wait();
+      stored += stores.load(std::memory_order_relaxed) - before;
       benchmark::DoNotOptimize(seen.data());
     }
     stop.store(true);
     writer.wait();
+    state.counters["stores/op"] = static_cast<double>(stored) / static_cast<double>(state.iterations());
   });
+}
+
+// Reader: take a shared_ptr snapshot (atomic_value::load) and touch it.
+void BM_AtomicValueLoad(benchmark::State& state) {
+  atomic_value_readers(state, [](const weft::atomic_value<config>& v) {
+    std::shared_ptr<const config> cfg = v.load();
+    return cfg->a.front();
+  });
+}
+
+// Reader: read the config in place (atomic_value::borrow), as Go's Load.
+void BM_AtomicValueBorrow(benchmark::State& state) {
+  atomic_value_readers(state, [](const weft::atomic_value<config>& v) { return v.borrow()->a.front(); });
 }
 
 // Reader: rlock, touch the config, runlock. The seed's writer takes the read
@@ -288,6 +307,7 @@ void register_sync_benchmarks() {
            benchmark::RegisterBenchmark("BM_Mutex4Way", BM_Mutex4Way),
            benchmark::RegisterBenchmark("BM_RWMutexReadMostly", BM_RWMutexReadMostly),
            benchmark::RegisterBenchmark("BM_AtomicValueLoad", BM_AtomicValueLoad),
+           benchmark::RegisterBenchmark("BM_AtomicValueBorrow", BM_AtomicValueBorrow),
            benchmark::RegisterBenchmark("BM_RWMutexRead", BM_RWMutexRead),
            benchmark::RegisterBenchmark("BM_WaitGroup", BM_WaitGroup),
            benchmark::RegisterBenchmark("BM_ContextWithCancel", BM_ContextWithCancel),
