@@ -318,7 +318,8 @@ void real_scheduler::unidle(worker* w) noexcept {
     }
   }
   // wakep took us off the list concurrently and is about to signal: its claim
-  // (and the spinning role) is ours.
+  // (and the spinning role) is ours. Only wakep stores 1, and wake_all only
+  // turns 0 into 2, so the claim cannot be lost once made.
   while (w->wake_word.load(std::memory_order_acquire) != 1) cpu_relax();
   w->wake_word.store(0, std::memory_order_relaxed);
 }
@@ -373,12 +374,12 @@ void real_scheduler::sleep(worker* w) {
     worker* self = w;
     timed_sleeper_.compare_exchange_strong(self, nullptr, std::memory_order_seq_cst);
   }
-  if (w->wake_word.load(std::memory_order_acquire) == 1) {
-    w->wake_word.store(0, std::memory_order_relaxed);  // claimed by wakep: spinning already set
-  } else {
-    w->wake_word.store(0, std::memory_order_relaxed);
-    unidle(w);
-  }
+  // One exchange, not a load and then a store: wake_all's "look again" (2)
+  // can be followed by wakep's claim (1) at any moment, and a store of 0
+  // after reading 2 would erase that claim, leaving unidle to wait for it
+  // forever (seen under TSan: a worker stuck at the end of a run).
+  if (w->wake_word.exchange(0, std::memory_order_acq_rel) != 1) unidle(w);
+  // else claimed by wakep: off the idle list, spinning already set
 }
 
 // ---------------------------------------------------------------- scheduling
