@@ -190,6 +190,20 @@ func BenchmarkAtomicValueLoad(b *testing.B) {
 // to read an atomic.Value, so its twin is AtomicValueLoad itself.
 func BenchmarkAtomicValueBorrow(b *testing.B) { BenchmarkAtomicValueLoad(b) }
 
+// AtomicValueBorrowAlone: one goroutine loading an unchanging config, nobody
+// storing: the read path alone.
+func BenchmarkAtomicValueBorrowAlone(b *testing.B) {
+	var v atomic.Value
+	v.Store(freshConfig(1))
+	sum := 0
+	cpu := startCPU()
+	for i := 0; i < b.N; i++ {
+		sum += v.Load().(*config).a[0]
+	}
+	cpu.report(b)
+	sink += sum
+}
+
 // RWMutexRead: the readers RLock, read the config, RUnlock. (The seed's
 // writer replaces the config under RLock, a data race; here under Lock.)
 func BenchmarkRWMutexRead(b *testing.B) {

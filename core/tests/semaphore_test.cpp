@@ -154,8 +154,8 @@ WEFT_RUNTIME_TEST(Semaphore, TooLargeRequestWaitsOnlyForItsContext) {
 WEFT_RUNTIME_TEST(Semaphore, TimeoutWhileQueued) {
   weft::semaphore s(1);
   ASSERT_TRUE(s.try_acquire());
+  const auto start = weft::now();  // before the deadline is set: it is at least start + 20ms
   auto [ctx, cancel] = weft::with_timeout(weft::background(), 20ms);
-  const auto start = weft::now();
   EXPECT_EQ(s.acquire(ctx), weft::deadline_exceeded);
   EXPECT_GE(weft::now() - start, 20ms);
   cancel();
