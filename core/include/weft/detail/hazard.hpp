@@ -23,10 +23,11 @@
 // a reference count instead), so load/store users see values released as
 // soon as the last snapshot goes.
 //
-// Records (4 slots): one per thread, never freed: a thread that exits clears its idle
-// names and gives its record up for another thread to adopt. Line 1 holds
-// the slots, which writers scan; line 2 the borrow counts, which only the
-// reading threads touch, so a borrow that hits writes no line a writer reads.
+// Records (4 slots each): one per thread, never freed: a thread that exits
+// clears its idle names and gives its record up for another to adopt. Line
+// 1 holds the slots, which writers scan; line 2 the borrow counts, which only
+// the reading threads touch, so a borrow that hits writes no line a writer
+// reads.
 // Only the owning thread changes a slot or its own counts; a borrow ended on
 // another thread (its goroutine parked and resumed elsewhere) counts in
 // `released_remote` (a read-modify-write, the one counter others write). A
@@ -51,8 +52,7 @@ struct alignas(128) hazard_record {
   // Line 2: the owner's borrow counts (loads and stores, no RMW), and the
   // borrows ended elsewhere. An ended borrow's count is a release and a
   // renaming reads it with acquire: the reads of a borrow happen before the
-  // node can be freed, even between goroutines of one thread (which TSan
-  // tells apart).
+  // node can be freed, even between goroutines of one thread.
   alignas(64) std::atomic<std::uint32_t> acquired[nslots] = {};
   std::atomic<std::uint32_t> released[nslots] = {};
   std::atomic<std::uint32_t> released_remote[nslots] = {};
