@@ -94,10 +94,11 @@ WEFT_RUNTIME_TEST(AtomicValue, ReplacedValuesAreReleased) {
   EXPECT_EQ(tracked::live.load(), before);
 }
 
-// The seed's benchmark as a test: one goroutine keeps storing fresh configs,
-// readers load them; no reader ever sees a torn value.
-WEFT_RUNTIME_TEST(AtomicValue, SeedReadersNeverSeeTornConfig) {
-  weft::atomic_value<config> v{config::make(0)};
+// The seed's benchmark as a test: one goroutine stores 500 fresh configs
+// while 4 readers each make 300 reads with read(v, last, n); a reader reports
+// a torn, freed or older-than-last config by returning false.
+template <class Read>
+bool readers_see_only_whole_configs(weft::atomic_value<config>& v, Read read) {
   std::atomic<bool> torn{false};
   weft::wait_group wg;
   wg.go([&] {
@@ -109,15 +110,22 @@ WEFT_RUNTIME_TEST(AtomicValue, SeedReadersNeverSeeTornConfig) {
   for (int r = 0; r < 4; ++r)
     wg.go([&] {
       int last = 0;
-      for (int n = 0; n < 300; ++n) {
-        auto c = v.load();
-        if (!c->consistent() || c->a[0] < last) torn = true;
-        last = c->a[0];
-        if (n % 16 == 0) weft::yield();
-      }
+      for (int n = 0; n < 300; ++n)
+        if (!read(v, last, n)) torn = true;
     });
   wg.wait();
-  EXPECT_FALSE(torn);
+  return !torn;
+}
+
+WEFT_RUNTIME_TEST(AtomicValue, SeedReadersNeverSeeTornConfig) {
+  weft::atomic_value<config> v{config::make(0)};
+  EXPECT_TRUE(readers_see_only_whole_configs(v, [](auto& v, int& last, int n) {
+    auto c = v.load();
+    const bool whole = c->consistent() && c->a[0] >= last;
+    last = c->a[0];
+    if (n % 16 == 0) weft::yield();
+    return whole;
+  }));
   EXPECT_EQ(v.load()->a[0], 500);
 }
 
@@ -188,27 +196,13 @@ WEFT_RUNTIME_TEST(AtomicValue, ManyBorrowsAtOnce) {
 // writer storing throughout: no torn or freed config is ever read.
 WEFT_RUNTIME_TEST(AtomicValue, BorrowAcrossParksNeverSeesTornConfig) {
   weft::atomic_value<config> v{config::make(0)};
-  std::atomic<bool> torn{false};
-  weft::wait_group wg;
-  wg.go([&] {
-    for (int i = 1; i <= 500; ++i) {
-      v.store(config::make(i));
-      if (i % 16 == 0) weft::yield();
-    }
-  });
-  for (int r = 0; r < 4; ++r)
-    wg.go([&] {
-      int last = 0;
-      for (int n = 0; n < 300; ++n) {
-        auto c = v.borrow();
-        if (!c->consistent() || c->a[0] < last) torn = true;
-        last = c->a[0];
-        if (n % 8 == 0) weft::yield();  // still borrowing
-        if (!c->consistent() || c->a[0] != last) torn = true;
-      }
-    });
-  wg.wait();
-  EXPECT_FALSE(torn);
+  EXPECT_TRUE(readers_see_only_whole_configs(v, [](auto& v, int& last, int n) {
+    auto c = v.borrow();
+    bool whole = c->consistent() && c->a[0] >= last;
+    last = c->a[0];
+    if (n % 8 == 0) weft::yield();  // still borrowing
+    return whole && c->consistent() && c->a[0] == last;
+  }));
   EXPECT_EQ(v.borrow()->a[0], 500);
 }
 

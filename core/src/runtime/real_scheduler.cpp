@@ -211,10 +211,15 @@ g* real_scheduler::runq_steal(worker* w, worker* v) noexcept {
 // long, and its ring would wait). CPU-bound goroutines still spread: a
 // victim running one for more than a spin round is stolen from.
 bool real_scheduler::worth_stealing(const worker* v, int round, std::uint64_t tick_seen) const noexcept {
-  const std::uint32_t waiting = v->tail.load(std::memory_order_relaxed) - v->head.load(std::memory_order_relaxed);
+  const std::uint32_t waiting = ring_length(v);
   if (waiting == 0) return false;
   if (waiting >= steal_backlog) return true;
   return round > 0 && v->schedtick.load(std::memory_order_relaxed) == tick_seen;
+}
+
+// The ring only, as in runq_empty.
+std::uint32_t real_scheduler::ring_length(const worker* w) const noexcept {
+  return w->tail.load(std::memory_order_acquire) - w->head.load(std::memory_order_acquire);
 }
 
 // The ring only: another worker's runnext is not up for grabs (see publish_req).
@@ -341,8 +346,7 @@ bool real_scheduler::any_work_visible(const worker* w, bool short_rings) const n
   for (auto& v : workers_) {
     if (runq_empty(v.get())) continue;
     if (short_rings || v.get() == w) return true;
-    const std::uint32_t waiting = v->tail.load(std::memory_order_acquire) - v->head.load(std::memory_order_acquire);
-    if (waiting >= steal_backlog) return true;
+    if (ring_length(v.get()) >= steal_backlog) return true;
   }
   return timers_due();
 }

@@ -96,6 +96,7 @@ class real_scheduler final : public scheduler {
   std::uint32_t runq_grab(worker* victim, g** batch) noexcept;
   g* runq_steal(worker* w, worker* victim) noexcept;
   bool worth_stealing(const worker* victim, int round, std::uint64_t tick_seen) const noexcept;
+  std::uint32_t ring_length(const worker* w) const noexcept;
   void request_publish(worker* victim) noexcept;
   void honor_publish(worker* w) noexcept;
   bool runq_empty(const worker* w) const noexcept;

@@ -44,14 +44,20 @@ std::atomic<std::size_t> g_nretired{0};
 
 WEFT_NOINLINE WEFT_NO_TSAN void set_tls(hazard_record* r) noexcept { weft_tls_hazard_record = r; }
 
+// The owner unnames every slot no borrow reads through.
+void clear_idle_names(hazard_record* r) noexcept {
+  for (int i = 0; i < hazard_record::nslots; ++i)
+    if (r->slot[i].load(std::memory_order_relaxed) != nullptr && !r->active(i))
+      r->slot[i].store(nullptr, std::memory_order_release);
+}
+
 // Gives this thread's record up when the thread exits, its idle names
 // cleared (a borrow still held elsewhere keeps its slot named).
 struct record_release {
   hazard_record* r = nullptr;
   ~record_release() {
     if (r != nullptr) {
-      for (int i = 0; i < hazard_record::nslots; ++i)
-        if (!r->active(i)) r->slot[i].store(nullptr, std::memory_order_release);
+      clear_idle_names(r);
       r->owned.store(false, std::memory_order_release);
     }
     set_tls(nullptr);
@@ -153,7 +159,7 @@ void hazard_end_slow(hazard_hold hold, bool sticky) noexcept {
   const int i = static_cast<int>(hold & hazard_index_mask);
   if ((hold & hazard_spare) != 0) {
     // Whichever thread ends it owns the spare record until then.
-    r->released[i].store(r->released[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    r->count_release(i);
     r->slot[i].store(nullptr, std::memory_order_release);
     r->owned.store(false, std::memory_order_release);
     return;
@@ -164,7 +170,7 @@ void hazard_end_slow(hazard_hold hold, bool sticky) noexcept {
     r->released_remote[i].fetch_add(1, std::memory_order_release);
     return;
   }
-  r->released[i].store(r->released[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  r->count_release(i);
   if (!sticky && (hold & hazard_published) != 0 && !r->active(i))
     r->slot[i].store(nullptr, std::memory_order_release);
 }
@@ -175,10 +181,7 @@ void hazard_retire(void* p, void (*del)(void*)) noexcept {
     runtime_section rs;
     // Our own idle names go first (sticky ones of other values too: those
     // borrows just publish again), so a store frees what this thread read.
-    if (hazard_record* r = hazard_tls())
-      for (int i = 0; i < hazard_record::nslots; ++i)
-        if (r->slot[i].load(std::memory_order_relaxed) != nullptr && !r->active(i))
-          r->slot[i].store(nullptr, std::memory_order_release);
+    if (hazard_record* r = hazard_tls()) clear_idle_names(r);
     if (g_nretired.load(std::memory_order_relaxed) != 0) {
       lock_guard l(g_retired_lock);
       auto& list = g_retired();

@@ -65,6 +65,10 @@ struct alignas(128) hazard_record {
   void count_acquire(int i) noexcept {
     acquired[i].store(acquired[i].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
+  // The owner's end of a borrow (see above for the release).
+  void count_release(int i) noexcept {
+    released[i].store(released[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
 };
 
 }  // namespace weft::detail
@@ -152,9 +156,7 @@ inline void hazard_end_inline(hazard_hold hold, bool sticky) noexcept {
   if (hold == 0) return;
   // Our own record, not spare (a spare record is never a thread's).
   if (WEFT_LIKELY(sticky && hazard_record_of(hold) == hazard_tls())) {
-    hazard_record* r = hazard_record_of(hold);
-    const int i = static_cast<int>(hold & hazard_index_mask);
-    r->released[i].store(r->released[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    hazard_record_of(hold)->count_release(static_cast<int>(hold & hazard_index_mask));
     return;
   }
   hazard_end_slow(hold, sticky);
