@@ -109,7 +109,7 @@ void park(wait_reason why, const void* obj, unlock_fn unlock, void* arg,
 
 void ready(g* p) noexcept { p->sched->ready(p); }
 
-std::atomic<int> attention{0};
+attention_word attention;
 
 void sched_point_slow(op o, const void* obj) {
   g* self = current_g();

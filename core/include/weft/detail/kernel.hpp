@@ -75,7 +75,15 @@ const char* to_string(wait_reason) noexcept;
 // happens-before edges and resources: an explorer exists, or a real scheduler
 // has asked a goroutine to yield. While it is zero each of those hooks costs a
 // load and a branch.
-extern std::atomic<int> attention;
+//
+// Every hook of every primitive reads it, so it has a 128-byte block to
+// itself (two lines: the adjacent-line prefetcher pairs them): a neighbour
+// written often would cost each hook a cache miss (a store's retire counter,
+// once placed beside it, made every atomic_value borrow miss after a store).
+struct alignas(128) attention_word : std::atomic<int> {
+  constexpr attention_word() noexcept : std::atomic<int>(0) {}
+};
+extern attention_word attention;
 
 // The goroutine running on this thread, or null outside every goroutine.
 g* current() noexcept;
