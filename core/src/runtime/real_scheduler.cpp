@@ -569,6 +569,19 @@ void real_scheduler::yield(g* self) {
       self);
 }
 
+// A goroutine that used up its time slice goes to the global queue, as Go's
+// preempted ones do: every worker takes from there, so long-running
+// goroutines share all workers round-robin. Requeued locally, one on a worker
+// of its own would keep that core while the goroutines queued behind another
+// worker (too few to be worth stealing) waited a slice each.
+void real_scheduler::yield_preempted(g* self) {
+  worker* w = workers_[self->last_worker].get();
+  self->status.store(gstatus::runnable, std::memory_order_relaxed);
+  switch_away(
+      w, self, [](void* p) noexcept { static_cast<real_scheduler*>(static_cast<g*>(p)->sched)->global_put(static_cast<g*>(p)); },
+      self);
+}
+
 g* real_scheduler::spawn(task fn, const weft::source_location& site, g* parent) {
   worker* w = this_worker();
   g* recycled = nullptr;
@@ -649,7 +662,7 @@ void real_scheduler::preempt_point(g* self) {
   if (!w->preempt.load(std::memory_order_relaxed) || !w->preempt.exchange(false, std::memory_order_relaxed))
     return;
   attention.fetch_sub(1, std::memory_order_relaxed);
-  yield(self);
+  yield_preempted(self);
 }
 
 void real_scheduler::sysmon_loop() {

@@ -64,6 +64,7 @@ class real_scheduler final : public scheduler {
   void park(g* self, unlock_fn unlock, void* arg) override;
   void ready(g* gp) noexcept override;
   void yield(g* self) override;
+  void yield_preempted(g* self);
   void goexit(g* self) override;
   void on_panic(g* self, std::exception_ptr e) noexcept override;
   time_point now() noexcept override;
