@@ -27,11 +27,14 @@
 // The price of the cheap repeat: a value replaced while a thread that
 // borrowed it has not moved on is freed a little later — at a store after
 // that thread borrows another value, stores, or exits (a handful of values
-// per thread at most). load()/store() alone release a replaced value as soon
-// as its last snapshot goes.
+// per thread at most) — and a replaced value that was ever borrowed waits for
+// the writers' next scan, at most 16 stores later (hazard_deferred_scan).
+// load()/store() alone release a replaced value as soon as its last snapshot
+// goes.
 //
-// Implementation: the value is a node holding its shared_ptr<const T>,
-// published through one atomic pointer; readers name the node in a hazard
+// Implementation: the value is a node holding its shared_ptr<const T> (a
+// value stored by value shares the node's allocation), published through one
+// atomic pointer; readers name the node in a hazard
 // slot of their thread (weft/detail/hazard.hpp) and a store frees the node
 // it replaced unless some slot names it. No lock on either side, and no user
 // code (T's destructor or ==) runs inside the runtime.
@@ -56,24 +59,60 @@ namespace detail {
 
 // What the atomic pointer points at: one per stored value.
 struct atomic_value_node {
+  // Owns the value. A node that store(T) built shares one block with its
+  // value (atomic_value_block), and then this owns the node's own block too:
+  // a borrow after a store finds the value on the node's cache line, one
+  // miss fewer. Such a node is freed by moving `value` out.
   std::shared_ptr<const void> value;
+  // Some borrow published a name of this node, so sticky names of it are
+  // likely: its retire may wait for a later scan (hazard_retire's defer).
+  mutable std::atomic<bool> borrowed{false};
+  bool in_block = false;
 };
+
+template <class T>
+struct atomic_value_block {
+  atomic_value_node node;
+  const T value;
+  template <class... A>
+  explicit atomic_value_block(A&&... a) : value(std::forward<A>(a)...) {}
+};
+
+void free_node(atomic_value_node* n) noexcept;
+struct node_deleter {
+  void operator()(atomic_value_node* n) const noexcept { free_node(n); }
+};
+using node_ptr = std::unique_ptr<atomic_value_node, node_deleter>;
+
+// A node for a value the caller already holds in a shared_ptr.
+node_ptr make_node(std::shared_ptr<const void> v);
+// A node sharing one allocation with its value, built from args.
+template <class T, class... A>
+node_ptr make_inline_node(A&&... args) {
+  auto b = std::make_shared<atomic_value_block<T>>(std::forward<A>(args)...);
+  atomic_value_node* n = &b->node;
+  const T* v = &b->value;
+  n->value = std::shared_ptr<const void>(std::move(b), v);  // the block now owns itself
+  n->in_block = true;
+  return node_ptr(n);
+}
 
 class atomic_value_base {
  public:
   constexpr atomic_value_base() noexcept = default;
-  explicit atomic_value_base(std::shared_ptr<const void> v) : cur_(new atomic_value_node{std::move(v)}) {}
+  explicit atomic_value_base(node_ptr n) noexcept : cur_(n.release()) {}
   atomic_value_base(const atomic_value_base&) = delete;
   atomic_value_base& operator=(const atomic_value_base&) = delete;
   ~atomic_value_base();
 
   // The caller states the acquire edge after load; the others state the
-  // release edge on `key` themselves, once the new node is built.
+  // release edge on `key` themselves, before publishing the node.
   std::shared_ptr<const void> load() const noexcept;
-  std::shared_ptr<const void> exchange(std::shared_ptr<const void> v, const void* key);
-  void store(std::shared_ptr<const void> v, const void* key);
-  // Store `desired` if the current value is `expected` (identity).
-  bool compare_exchange(const void* expected, std::shared_ptr<const void> desired, const void* key);
+  std::shared_ptr<const void> exchange(node_ptr fresh, const void* key) noexcept;
+  void store(node_ptr fresh, const void* key) noexcept;
+  // Publish `fresh` if the current value is `expected` (identity); else
+  // leave it with the caller.
+  bool compare_exchange(const void* expected, node_ptr& fresh, const void* key) noexcept;
 
   // For borrow(): the node pointer readers hold (an atomic_value_node*).
   const std::atomic<const void*>& current() const noexcept { return cur_; }
@@ -125,7 +164,7 @@ class atomic_value {
   };
 
   constexpr atomic_value() noexcept = default;
-  explicit atomic_value(T v) : base_(std::make_shared<const T>(std::move(v))) {}
+  explicit atomic_value(T v) : base_(detail::make_inline_node<T>(std::move(v))) {}
 
   pointer load() const {
     detail::sched_point(detail::op::atomic_load, this);
@@ -142,26 +181,36 @@ class atomic_value {
     const detail::hazard_borrowed h = detail::hazard_borrow(base_.current());
     detail::hb_acquire(this);  // before reading the node
     b.hold_ = h.hold;
-    if (h.node != nullptr)
-      b.value_ = static_cast<const T*>(static_cast<const detail::atomic_value_node*>(h.node)->value.get());
+    if (h.node != nullptr) {
+      const auto* n = static_cast<const detail::atomic_value_node*>(h.node);
+      // First name of this node in this slot: mark it (read first, so that
+      // readers on other cores do not fight over the node's line).
+      if ((h.hold & detail::hazard_published) != 0 && !n->borrowed.load(std::memory_order_relaxed))
+        n->borrowed.store(true, std::memory_order_relaxed);
+      b.value_ = static_cast<const T*>(n->value.get());
+    }
     return b;
   }
 
-  void store(T v) { store(std::make_shared<const T>(std::move(v))); }
+  void store(T v) {
+    detail::sched_point(detail::op::atomic_store, this);
+    base_.store(detail::make_inline_node<T>(std::move(v)), this);
+  }
   void store(pointer p) {
     detail::sched_point(detail::op::atomic_store, this);
     if (!p) detail::atomic_value_nil("store");
-    base_.store(std::move(p), this);
+    base_.store(detail::make_node(std::move(p)), this);
   }
 
   // Store v; returns the previous value (null if none).
-  pointer swap(T v) { return swap(std::make_shared<const T>(std::move(v))); }
+  pointer swap(T v) {
+    detail::sched_point(detail::op::atomic_rmw, this);
+    return exchange(detail::make_inline_node<T>(std::move(v)));
+  }
   pointer swap(pointer p) {
     detail::sched_point(detail::op::atomic_rmw, this);
     if (!p) detail::atomic_value_nil("swap");
-    pointer old = std::static_pointer_cast<const T>(base_.exchange(std::move(p), this));
-    detail::hb_acquire(this);
-    return old;
+    return exchange(detail::make_node(std::move(p)));
   }
 
   // Store desired if the current value equals old; false if it does not or
@@ -170,26 +219,32 @@ class atomic_value {
     requires std::equality_comparable<T>
   {
     detail::sched_point(detail::op::atomic_rmw, this);
-    std::shared_ptr<const void> fresh;
+    detail::node_ptr fresh;
     for (;;) {
       // Holding cur keeps its address from being reused: no ABA below.
       std::shared_ptr<const void> cur = base_.load();
       detail::hb_acquire(this);  // before reading the value it points to
       if (!cur || !(*static_cast<const T*>(cur.get()) == old)) return false;
-      if (!fresh) fresh = std::make_shared<const T>(std::move(desired));
+      if (!fresh) fresh = detail::make_inline_node<T>(std::move(desired));
       if (base_.compare_exchange(cur.get(), fresh, this)) return true;
     }
   }
   // Store desired only if nothing was ever stored.
   bool compare_and_swap(std::nullptr_t, T desired) {
     detail::sched_point(detail::op::atomic_rmw, this);
-    std::shared_ptr<const void> fresh = std::make_shared<const T>(std::move(desired));
-    bool ok = base_.compare_exchange(nullptr, std::move(fresh), this);
+    detail::node_ptr fresh = detail::make_inline_node<T>(std::move(desired));
+    bool ok = base_.compare_exchange(nullptr, fresh, this);
     detail::hb_acquire(this);
     return ok;
   }
 
  private:
+  pointer exchange(detail::node_ptr fresh) {
+    pointer old = std::static_pointer_cast<const T>(base_.exchange(std::move(fresh), this));
+    detail::hb_acquire(this);
+    return old;
+  }
+
   detail::atomic_value_base base_;
 };
 

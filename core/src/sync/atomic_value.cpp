@@ -1,7 +1,8 @@
 // weft::atomic_value's type-erased core: an atomic pointer to a node holding
 // the shared_ptr, read under hazard slots (weft/detail/hazard.hpp). A
-// replaced node is freed by hazard_retire, outside the runtime, as soon as no
-// slot names it (T's destructor may be arbitrary).
+// replaced node is freed by hazard_retire, outside the runtime (T's
+// destructor may be arbitrary): at once if no slot names it, unless a borrow
+// named it, when the scan waits (see retire below).
 //
 // Why not std::atomic<std::shared_ptr>: libstdc++ 12 implements it with a
 // lock bit in the control-block pointer, so every load locks, and loads on
@@ -17,16 +18,36 @@ namespace weft::detail {
 
 namespace {
 
-void delete_node(void* p) { delete static_cast<atomic_value_node*>(p); }
-
 atomic_value_node* node_of(const void* p) { return static_cast<atomic_value_node*>(const_cast<void*>(p)); }
+
+void delete_node(void* p) { free_node(node_of(p)); }
+
+// A replaced node some borrow named waits for a deferred scan (see
+// hazard_retire): the borrowers that named it name it no more only once they
+// borrow again, and scanning for them costs each one a miss.
+void retire(const void* n, bool replaced = true) {
+  hazard_retire(node_of(n), &delete_node, replaced && node_of(n)->borrowed.load(std::memory_order_relaxed));
+}
 
 }  // namespace
 
+void free_node(atomic_value_node* n) noexcept {
+  if (n->in_block) {
+    // The last reference may be this one: the block, node included, goes
+    // when `last` does.
+    std::shared_ptr<const void> last = std::move(n->value);
+  } else {
+    delete n;
+  }
+}
+
+node_ptr make_node(std::shared_ptr<const void> v) { return node_ptr(new atomic_value_node{std::move(v)}); }
+
 atomic_value_base::~atomic_value_base() {
   // A borrow may outlive the atomic_value: the node goes the way of any
-  // replaced one.
-  if (const void* n = cur_.load(std::memory_order_relaxed)) hazard_retire(node_of(n), &delete_node);
+  // replaced one, but with a scan now (values die with their atomic_value
+  // where no borrow is still reading them).
+  if (const void* n = cur_.load(std::memory_order_relaxed)) retire(n, /*replaced=*/false);
 }
 
 std::shared_ptr<const void> atomic_value_base::load() const noexcept {
@@ -39,24 +60,21 @@ std::shared_ptr<const void> atomic_value_base::load() const noexcept {
   return v;
 }
 
-void atomic_value_base::store(std::shared_ptr<const void> v, const void* key) {
-  auto* fresh = new atomic_value_node{std::move(v)};
+void atomic_value_base::store(node_ptr fresh, const void* key) noexcept {
   hb_release(key);
-  if (const void* old = cur_.exchange(fresh, std::memory_order_seq_cst)) hazard_retire(node_of(old), &delete_node);
+  if (const void* old = cur_.exchange(fresh.release(), std::memory_order_seq_cst)) retire(old);
 }
 
-std::shared_ptr<const void> atomic_value_base::exchange(std::shared_ptr<const void> v, const void* key) {
-  auto* fresh = new atomic_value_node{std::move(v)};
+std::shared_ptr<const void> atomic_value_base::exchange(node_ptr fresh, const void* key) noexcept {
   hb_release(key);
-  const void* old = cur_.exchange(fresh, std::memory_order_seq_cst);
+  const void* old = cur_.exchange(fresh.release(), std::memory_order_seq_cst);
   if (old == nullptr) return {};
   std::shared_ptr<const void> previous = node_of(old)->value;  // still ours: not yet retired
-  hazard_retire(node_of(old), &delete_node);
+  retire(old);
   return previous;
 }
 
-bool atomic_value_base::compare_exchange(const void* expected, std::shared_ptr<const void> desired,
-                                         const void* key) {
+bool atomic_value_base::compare_exchange(const void* expected, node_ptr& fresh, const void* key) noexcept {
   // Held, n cannot be freed and its address reused before the exchange
   // below: no ABA.
   const hazard_borrowed h = hazard_borrow(cur_);
@@ -70,15 +88,12 @@ bool atomic_value_base::compare_exchange(const void* expected, std::shared_ptr<c
     hazard_end(h.hold, /*sticky=*/false);
     return false;
   }
-  auto* fresh = new atomic_value_node{std::move(desired)};
   hb_release(key);
-  const bool swapped = cur_.compare_exchange_strong(n, fresh, std::memory_order_seq_cst);
+  const bool swapped = cur_.compare_exchange_strong(n, fresh.get(), std::memory_order_seq_cst);
   hazard_end(h.hold, /*sticky=*/false);
-  if (!swapped) {
-    delete fresh;  // a store came between: the caller compares again
-    return false;
-  }
-  if (n != nullptr) hazard_retire(node_of(n), &delete_node);
+  if (!swapped) return false;  // a store came between: the caller compares again
+  fresh.release();
+  if (n != nullptr) retire(n);
   return true;
 }
 

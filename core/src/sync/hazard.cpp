@@ -41,6 +41,7 @@ std::vector<retired>& g_retired() {
   return *v;
 }
 std::atomic<std::size_t> g_nretired{0};
+int g_deferred = 0;  // deferred retires since the last scan (under g_retired_lock)
 
 WEFT_NOINLINE WEFT_NO_TSAN void set_tls(hazard_record* r) noexcept { weft_tls_hazard_record = r; }
 
@@ -175,19 +176,26 @@ void hazard_end_slow(hazard_hold hold, bool sticky) noexcept {
     r->slot[i].store(nullptr, std::memory_order_release);
 }
 
-void hazard_retire(void* p, void (*del)(void*)) noexcept {
-  std::vector<retired> to_free{{p, del}};
+void hazard_retire(void* p, void (*del)(void*), bool defer) noexcept {
+  std::vector<retired> to_free;
   {
     runtime_section rs;
     // Our own idle names go first (sticky ones of other values too: those
     // borrows just publish again), so a store frees what this thread read.
     if (hazard_record* r = hazard_tls()) clear_idle_names(r);
-    if (g_nretired.load(std::memory_order_relaxed) != 0) {
+    if (defer || g_nretired.load(std::memory_order_relaxed) != 0) {
       lock_guard l(g_retired_lock);
       auto& list = g_retired();
-      to_free.insert(to_free.end(), list.begin(), list.end());
-      list.clear();
+      list.push_back({p, del});
+      if (defer && ++g_deferred < hazard_deferred_scan) {
+        g_nretired.store(list.size(), std::memory_order_relaxed);
+        return;
+      }
+      g_deferred = 0;
+      to_free.swap(list);
       g_nretired.store(0, std::memory_order_relaxed);
+    } else {
+      to_free.push_back({p, del});
     }
     // seq_cst loads: the other half of the reader's Dekker (see the header).
     std::vector<const void*> named;

@@ -19,7 +19,8 @@
 // replaced value that a thread's idle slot still names is freed only by a
 // store after that thread renames the slot (borrowing another value), stores
 // itself (a store first clears its own thread's idle names) or exits — at
-// most one value per slot. load() leaves no name behind (its snapshot holds
+// most one value per slot — and then within hazard_deferred_scan stores
+// (see hazard_retire). load() leaves no name behind (its snapshot holds
 // a reference count instead), so load/store users see values released as
 // soon as the last snapshot goes.
 //
@@ -189,8 +190,14 @@ inline void hazard_end(hazard_hold hold, bool sticky) noexcept {
 
 // The writer's side, after a seq_cst exchange unlinked p from its source:
 // clear this thread's idle names, then free p with del(p) once no slot names
-// it (now, unless a reader holds it; user code in del runs outside the
-// runtime).
-void hazard_retire(void* p, void (*del)(void*)) noexcept;
+// it (user code in del runs outside the runtime). Not deferred: scan now and
+// free p unless a reader holds it. Deferred (p was borrowed, so sticky names
+// of it are likely): queue p and scan only every hazard_deferred_scan-th
+// deferred retire. A scan reads every reader's slot line, and the reader's
+// next publish must take that line back: scanning on every store of a value
+// that is stored about once a microsecond made each borrow after a store
+// cost one more cross-core miss.
+inline constexpr int hazard_deferred_scan = 16;
+void hazard_retire(void* p, void (*del)(void*), bool defer = false) noexcept;
 
 }  // namespace weft::detail
