@@ -121,9 +121,10 @@ struct config {
   std::vector<int> a;
 };
 
-std::shared_ptr<const config> fresh_config(int i) {
-  return std::make_shared<const config>(config{{i, i + 1, i + 2, i + 3, i + 4, i + 5}});
-}
+config make_config(int i) { return config{{i, i + 1, i + 2, i + 3, i + 4, i + 5}}; }
+
+// The RWMutex twin's config, shared like Go's *Config.
+std::shared_ptr<const config> fresh_config(int i) { return std::make_shared<const config>(make_config(i)); }
 
 // The readers of the seeds' comparison, each reading with read(v).
 template <class Read>
@@ -131,14 +132,18 @@ void atomic_value_readers(benchmark::State& state, Read read) {
   constexpr int readers = 4;
   on_procs(state, [&] {
     weft::atomic_value<config> v;
-    v.store(fresh_config(0));
+    v.store(make_config(0));  // by value: one block for node and config, as Go's one allocation of Config
     weft::atomic<bool> stop{false};
-    alignas(64) std::atomic<long> stores{0};  // how hard the writer pushed: stores/op (own line: readers read v)
+    // How hard the writer pushed: stores/op. A line of its own (the struct's
+    // size is its alignment): the writer bumps it on every store.
+    struct alignas(64) {
+      std::atomic<long> n{0};
+    } stores;
     weft::wait_group writer;
     writer.go([&] {
       for (int i = 1; !stop.load(std::memory_order_relaxed); ++i) {
-        v.store(fresh_config(i));
-        stores.store(i, std::memory_order_relaxed);
+        v.store(make_config(i));
+        stores.n.store(i, std::memory_order_relaxed);
       }
     });
     const IterationCount n = state.max_iterations;
@@ -146,10 +151,10 @@ void atomic_value_readers(benchmark::State& state, Read read) {
     while (state.KeepRunningBatch(n)) {
       weft::wait_group wg;
       std::vector<long> seen(readers, 0);
-      const long before = stores.load(std::memory_order_relaxed);
+      const long before = stores.n.load(std::memory_order_relaxed);
       for (int k = 0; k < readers; ++k) {
         wg.add(1);
-        weft::go([&, k] {
+        weft::go([&, k, n] {  // n by value, as Go's closure copies it
           long sum = 0;
           for (IterationCount i = 0; i < n; ++i) sum += read(v);
           seen[k] = sum;
@@ -157,7 +162,7 @@ void atomic_value_readers(benchmark::State& state, Read read) {
         });
       }
       wg.wait();
-      stored += stores.load(std::memory_order_relaxed) - before;
+      stored += stores.n.load(std::memory_order_relaxed) - before;
       benchmark::DoNotOptimize(seen.data());
     }
     stop.store(true);
@@ -184,7 +189,7 @@ void BM_AtomicValueBorrow(benchmark::State& state) {
 void BM_AtomicValueBorrowAlone(benchmark::State& state) {
   on_procs(state, [&] {
     weft::atomic_value<config> v;
-    v.store(fresh_config(1));
+    v.store(make_config(1));
     long sum = 0;
     for (auto _ : state) sum += v.borrow()->a.front();
     benchmark::DoNotOptimize(sum);
@@ -213,7 +218,7 @@ void BM_RWMutexRead(benchmark::State& state) {
       std::vector<long> seen(readers, 0);
       for (int k = 0; k < readers; ++k) {
         wg.add(1);
-        weft::go([&, k] {
+        weft::go([&, k, n] {  // n by value, as Go's closure copies it
           long sum = 0;
           for (IterationCount i = 0; i < n; ++i) {
             rw.lock_shared();
