@@ -27,10 +27,10 @@
 // The price of the cheap repeat: a value replaced while a thread that
 // borrowed it has not moved on is freed a little later — at a store after
 // that thread borrows another value, stores, or exits (a handful of values
-// per thread at most) — and a replaced value that was ever borrowed waits for
-// the writers' next scan, at most 16 stores later (hazard_deferred_scan).
-// load()/store() alone release a replaced value as soon as its last snapshot
-// goes.
+// per thread at most) — and once an atomic_value has been borrowed, a value
+// it replaces waits for the writers' next scan, at most 16 stores later
+// (hazard_deferred_scan). load()/store() alone release a replaced value as
+// soon as its last snapshot goes.
 //
 // Implementation: the value is a node holding its shared_ptr<const T> (a
 // value stored by value shares the node's allocation), published through one
@@ -64,9 +64,6 @@ struct atomic_value_node {
   // a borrow after a store finds the value on the node's cache line, one
   // miss fewer. Such a node is freed by moving `value` out.
   std::shared_ptr<const void> value;
-  // Some borrow published a name of this node, so sticky names of it are
-  // likely: its retire may wait for a later scan (hazard_retire's defer).
-  mutable std::atomic<bool> borrowed{false};
   bool in_block = false;
 };
 
@@ -116,9 +113,19 @@ class atomic_value_base {
 
   // For borrow(): the node pointer readers hold (an atomic_value_node*).
   const std::atomic<const void*>& current() const noexcept { return cur_; }
+  // A borrow published a name here: sticky names of replaced nodes are
+  // likely from now on, and their retires wait for a later scan
+  // (hazard_retire's defer). Read before written, so that only the first
+  // borrow ever writes the line every reader reads.
+  void note_borrowed() const noexcept {
+    if (!borrowed_.load(std::memory_order_relaxed)) borrowed_.store(true, std::memory_order_relaxed);
+  }
 
  private:
+  void retire(const void* node, bool replaced = true) noexcept;
+
   std::atomic<const void*> cur_{nullptr};
+  mutable std::atomic<bool> borrowed_{false};
 };
 
 [[noreturn]] void atomic_value_nil(const char* op);
@@ -182,12 +189,8 @@ class atomic_value {
     detail::hb_acquire(this);  // before reading the node
     b.hold_ = h.hold;
     if (h.node != nullptr) {
-      const auto* n = static_cast<const detail::atomic_value_node*>(h.node);
-      // First name of this node in this slot: mark it (read first, so that
-      // readers on other cores do not fight over the node's line).
-      if ((h.hold & detail::hazard_published) != 0 && !n->borrowed.load(std::memory_order_relaxed))
-        n->borrowed.store(true, std::memory_order_relaxed);
-      b.value_ = static_cast<const T*>(n->value.get());
+      if ((h.hold & detail::hazard_published) != 0) base_.note_borrowed();
+      b.value_ = static_cast<const T*>(static_cast<const detail::atomic_value_node*>(h.node)->value.get());
     }
     return b;
   }

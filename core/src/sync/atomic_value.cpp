@@ -1,8 +1,8 @@
 // weft::atomic_value's type-erased core: an atomic pointer to a node holding
 // the shared_ptr, read under hazard slots (weft/detail/hazard.hpp). A
 // replaced node is freed by hazard_retire, outside the runtime (T's
-// destructor may be arbitrary): at once if no slot names it, unless a borrow
-// named it, when the scan waits (see retire below).
+// destructor may be arbitrary): at once if no slot names it, unless the
+// atomic_value was borrowed, when the scan waits (see retire below).
 //
 // Why not std::atomic<std::shared_ptr>: libstdc++ 12 implements it with a
 // lock bit in the control-block pointer, so every load locks, and loads on
@@ -22,14 +22,16 @@ atomic_value_node* node_of(const void* p) { return static_cast<atomic_value_node
 
 void delete_node(void* p) { free_node(node_of(p)); }
 
-// A replaced node some borrow named waits for a deferred scan (see
-// hazard_retire): the borrowers that named it name it no more only once they
-// borrow again, and scanning for them costs each one a miss.
-void retire(const void* n, bool replaced = true) {
-  hazard_retire(node_of(n), &delete_node, replaced && node_of(n)->borrowed.load(std::memory_order_relaxed));
-}
-
 }  // namespace
+
+// A node replaced in a borrowed atomic_value waits for a deferred scan (see
+// hazard_retire): its borrowers name it no more only once they borrow again,
+// and scanning for them costs each one a miss. (The mark is per atomic_value,
+// not per node: a per-node mark is a write to the node's line, which every
+// reader is reading just after a store.)
+void atomic_value_base::retire(const void* n, bool replaced) noexcept {
+  hazard_retire(node_of(n), &delete_node, replaced && borrowed_.load(std::memory_order_relaxed));
+}
 
 void free_node(atomic_value_node* n) noexcept {
   if (n->in_block) {
