@@ -373,3 +373,39 @@ TEST(Run, SpawnedGoroutineRunsWhileItsSpawnerKeepsWorking) {
     done.recv();
   });
 }
+
+TEST(Run, PreemptedGoroutinesRotateOverEveryWorker) {
+  // Three goroutines that never block, on two workers: whichever worker one
+  // starts on, preemption must move it over the other too (Go requeues a
+  // preempted goroutine globally). Requeued locally, the one alone on a
+  // worker kept it, and the two on the other never got there. (Rotation is
+  // random, as Go's: a worker with an empty queue may take back the one it
+  // just preempted; seconds at worst here, hence the generous bound.)
+  weft::run({.procs = 2}, [] {
+    static constexpr int busy = 3;
+    std::atomic<bool> stop{false};
+    std::atomic<int> on_both{0};
+    auto done = weft::make_chan<weft::unit>(busy);
+    for (int k = 0; k < busy; ++k)
+      weft::go([&, done] {
+        auto side = weft::make_chan<int>(1);
+        std::set<std::thread::id> ran_on;
+        bool counted = false;
+        while (!stop.load()) {
+          side.try_send(1);  // interleaving points: where a preemption lands
+          side.try_recv();
+          ran_on.insert(std::this_thread::get_id());
+          if (!counted && ran_on.size() == 2) {
+            counted = true;
+            ++on_both;
+          }
+        }
+        done.send({});
+      });
+    auto t0 = std::chrono::steady_clock::now();
+    while (on_both.load() < busy && std::chrono::steady_clock::now() - t0 < 60s) weft::sleep(5ms);
+    EXPECT_EQ(on_both.load(), busy) << "a busy goroutine never ran on the other worker in 60 s";
+    stop = true;
+    for (int k = 0; k < busy; ++k) done.recv();
+  });
+}

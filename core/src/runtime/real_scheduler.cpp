@@ -573,12 +573,19 @@ void real_scheduler::yield(g* self) {
 // preempted ones do: every worker takes from there, so long-running
 // goroutines share all workers round-robin. Requeued locally, one on a worker
 // of its own would keep that core while the goroutines queued behind another
-// worker (too few to be worth stealing) waited a slice each.
+// worker (too few to be worth stealing) waited a slice each. An idle worker
+// is woken for it: this one has its own queue to run first.
 void real_scheduler::yield_preempted(g* self) {
   worker* w = workers_[self->last_worker].get();
   self->status.store(gstatus::runnable, std::memory_order_relaxed);
   switch_away(
-      w, self, [](void* p) noexcept { static_cast<real_scheduler*>(static_cast<g*>(p)->sched)->global_put(static_cast<g*>(p)); },
+      w, self,
+      [](void* p) noexcept {
+        g* gp = static_cast<g*>(p);
+        auto* s = static_cast<real_scheduler*>(gp->sched);
+        s->global_put(gp);
+        s->wakep();
+      },
       self);
 }
 
