@@ -107,8 +107,10 @@ WEFT_RUNTIME_TEST(Time, AfterFuncRunsInItsOwnGoroutine) {
 }
 
 WEFT_RUNTIME_TEST(Time, TickerTicksAndStops) {
-  auto tk = weft::new_ticker(1ms);
+  // The clock first: ticks are due from the ticker's start, and read after
+  // it, t0 could be late by however long this goroutine waited in between.
   auto t0 = weft::now();
+  auto tk = weft::new_ticker(1ms);
   weft::time_point last{};
   for (int i = 0; i < 5; ++i) {
     auto v = tk.c().recv();
