@@ -551,22 +551,23 @@ void real_scheduler::ready(g* gp) noexcept {
   }
 }
 
-void real_scheduler::yield(g* self) {
-  worker* w = workers_[self->last_worker].get();
+// Off its stack, `requeue` puts the runnable goroutine back in a queue.
+void real_scheduler::switch_runnable(g* self, void (*requeue)(void*) noexcept) {
   self->status.store(gstatus::runnable, std::memory_order_relaxed);
-  // Requeued at the tail of this worker's queue once off its stack.
-  switch_away(
-      w, self,
-      [](void* p) noexcept {
-        g* gp = static_cast<g*>(p);
-        auto* s = static_cast<real_scheduler*>(gp->sched);
-        worker* cur = s->this_worker();
-        if (cur != nullptr && !s->tearing_down_)
-          s->runq_put(cur, gp, false);
-        else
-          s->global_put(gp);
-      },
-      self);
+  switch_away(workers_[self->last_worker].get(), self, requeue, self);
+}
+
+// Requeued at the tail of this worker's queue.
+void real_scheduler::yield(g* self) {
+  switch_runnable(self, [](void* p) noexcept {
+    g* gp = static_cast<g*>(p);
+    auto* s = static_cast<real_scheduler*>(gp->sched);
+    worker* cur = s->this_worker();
+    if (cur != nullptr && !s->tearing_down_)
+      s->runq_put(cur, gp, false);
+    else
+      s->global_put(gp);
+  });
 }
 
 // A goroutine that used up its time slice goes to the global queue, as Go's
@@ -576,17 +577,12 @@ void real_scheduler::yield(g* self) {
 // worker (too few to be worth stealing) waited a slice each. An idle worker
 // is woken for it: this one has its own queue to run first.
 void real_scheduler::yield_preempted(g* self) {
-  worker* w = workers_[self->last_worker].get();
-  self->status.store(gstatus::runnable, std::memory_order_relaxed);
-  switch_away(
-      w, self,
-      [](void* p) noexcept {
-        g* gp = static_cast<g*>(p);
-        auto* s = static_cast<real_scheduler*>(gp->sched);
-        s->global_put(gp);
-        s->wakep();
-      },
-      self);
+  switch_runnable(self, [](void* p) noexcept {
+    g* gp = static_cast<g*>(p);
+    auto* s = static_cast<real_scheduler*>(gp->sched);
+    s->global_put(gp);
+    s->wakep();
+  });
 }
 
 g* real_scheduler::spawn(task fn, const weft::source_location& site, g* parent) {

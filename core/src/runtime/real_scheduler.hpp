@@ -64,7 +64,6 @@ class real_scheduler final : public scheduler {
   void park(g* self, unlock_fn unlock, void* arg) override;
   void ready(g* gp) noexcept override;
   void yield(g* self) override;
-  void yield_preempted(g* self);
   void goexit(g* self) override;
   void on_panic(g* self, std::exception_ptr e) noexcept override;
   time_point now() noexcept override;
@@ -88,6 +87,8 @@ class real_scheduler final : public scheduler {
   g* found(worker* w, g* gp);
   bool any_work_visible(const worker* w, bool short_rings) const noexcept;
   void switch_away(worker* w, g* self, void (*action)(void*) noexcept, void* arg);
+  void switch_runnable(g* self, void (*requeue)(void*) noexcept);
+  void yield_preempted(g* self);  // preempt_point's yield
   worker* this_worker() const noexcept;
 
   // run queues
