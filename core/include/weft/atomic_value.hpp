@@ -17,8 +17,9 @@
 //
 // Borrowing: v.borrow() returns a guard through which the current value is
 // read in place — no reference count, no lock, and while the value has not
-// changed since this thread last borrowed it, no store at all: Go's Load,
-// which the garbage collector makes free. The guard keeps the value alive
+// changed since this thread last borrowed it, no read-modify-write or fence
+// (a plain store marks the borrow and another ends it): Go's Load, which the
+// garbage collector makes free. The guard keeps the value alive
 // until it is destroyed (it may outlive a store, a park or the atomic_value
 // itself); take a shared_ptr with load() to keep it longer.
 //
@@ -111,15 +112,13 @@ class atomic_value_base {
   // leave it with the caller.
   bool compare_exchange(const void* expected, node_ptr& fresh, const void* key) noexcept;
 
-  // For borrow(): the node pointer readers hold (an atomic_value_node*).
+  // For borrow(): the node pointer readers hold (an atomic_value_node*), and
+  // the mark a borrow sets when it publishes a name (hazard_borrow_slow):
+  // sticky names of replaced nodes are likely from then on, and their
+  // retires wait for a later scan (hazard_retire's defer). Only the first
+  // publishing borrow writes it, the line every reader reads.
   const std::atomic<const void*>& current() const noexcept { return cur_; }
-  // A borrow published a name here: sticky names of replaced nodes are
-  // likely from now on, and their retires wait for a later scan
-  // (hazard_retire's defer). Read before written, so that only the first
-  // borrow ever writes the line every reader reads.
-  void note_borrowed() const noexcept {
-    if (!borrowed_.load(std::memory_order_relaxed)) borrowed_.store(true, std::memory_order_relaxed);
-  }
+  std::atomic<bool>* borrowed_mark() const noexcept { return &borrowed_; }
 
  private:
   void retire(const void* node, bool replaced = true) noexcept;
@@ -183,15 +182,13 @@ class atomic_value {
   // The current value, read in place: no reference count, no lock (the
   // seeds' read-mostly config at Go's speed). Same edges as load().
   borrowed borrow() const {
-    detail::sched_point(detail::op::atomic_load, this);
+    const detail::hazard_borrowed h = detail::acquire_read(detail::op::atomic_load, this, [&] {
+      return detail::hazard_borrow(base_.current(), base_.borrowed_mark());
+    });
     borrowed b;
-    const detail::hazard_borrowed h = detail::hazard_borrow(base_.current());
-    detail::hb_acquire(this);  // before reading the node
     b.hold_ = h.hold;
-    if (h.node != nullptr) {
-      if ((h.hold & detail::hazard_published) != 0) base_.note_borrowed();
+    if (h.node != nullptr)
       b.value_ = static_cast<const T*>(static_cast<const detail::atomic_value_node*>(h.node)->value.get());
-    }
     return b;
   }
 

@@ -5,7 +5,8 @@
 //  - records are pushed onto g_records and never removed or freed, so a scan
 //    may walk the list without a lock;
 //  - a record's slots and own counts change only in the thread that owns it
-//    (owned is true); ownership passes from an exiting thread, or from a
+//    (owned is true), and its primary marks only in the thread that set one
+//    or the one that ends that hold; ownership passes from an exiting thread, or from a
 //    finished spare borrow, to whichever thread claims the record next;
 //  - g_retired_lock guards g_retired, the nodes unlinked while some slot
 //    named them; every hazard_retire rescans them, so each is freed by the
@@ -19,7 +20,13 @@
 #include "runtime/lock.hpp"
 #include "runtime/sanitizers.hpp"
 
-extern "C" __thread weft::detail::hazard_record* weft_tls_hazard_record = nullptr;
+namespace weft::detail {
+constinit hazard_record hazard_no_record;
+}
+
+extern "C" {
+__thread weft::detail::hazard_record* weft_tls_hazard_record = &weft::detail::hazard_no_record;
+}
 
 namespace weft::detail {
 
@@ -61,7 +68,7 @@ struct record_release {
       clear_idle_names(r);
       r->owned.store(false, std::memory_order_release);
     }
-    set_tls(nullptr);
+    set_tls(&hazard_no_record);
   }
 };
 
@@ -103,8 +110,9 @@ hazard_borrowed publish(hazard_record* r, int i, const std::atomic<const void*>&
     if (q == p) break;
     p = q;
   }
-  r->count_acquire(i);
-  return {p, hazard_make_hold(r, i, flags | hazard_published)};
+  // The slot was inactive: its primary mark is clear.
+  r->primary[i].store(1, std::memory_order_relaxed);
+  return {p, hazard_make_hold(r, i, flags | hazard_published | hazard_primary)};
 }
 
 // Uninstrumented for the reason hazard_tls_slow is.
@@ -122,17 +130,24 @@ hazard_record* hazard_adopt_record() noexcept {
   return r;
 }
 
-hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src) noexcept {
+hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept {
   hazard_record* r = hazard_tls();
-  if (r == nullptr) r = hazard_adopt_record();
+  if (r == &hazard_no_record) r = hazard_adopt_record();
   const void* p = src.load(std::memory_order_acquire);
   if (p == nullptr) return {nullptr, 0};
-  // Named already, in a slot other than home (home was busy when it was named).
+  // Named already: in home with its primary hold taken (a nested hold), or
+  // in another slot (home was active when it was named).
   for (int i = 0; i < hazard_record::nslots; ++i)
     if (r->slot[i].load(std::memory_order_relaxed) == p) {
+      if (r->primary[i].load(std::memory_order_relaxed) == 0) {
+        r->primary[i].store(1, std::memory_order_relaxed);
+        return {p, hazard_make_hold(r, i, hazard_primary)};
+      }
       r->count_acquire(i);
       return {p, hazard_make_hold(r, i, 0)};
     }
+  if (named_mark != nullptr && !named_mark->load(std::memory_order_relaxed))
+    named_mark->store(true, std::memory_order_relaxed);
   const int i = inactive_slot(r, hazard_home(&src));
   if (i >= 0) return publish(r, i, src, 0);
   hazard_record* spare = claim_record();
@@ -140,15 +155,15 @@ hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src) noexcept
 }
 
 #if WEFT_TSAN
-hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src) noexcept {
+hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept {
   runtime_section rs;
-  return hazard_borrow_inline(src);
+  return hazard_borrow_inline(src, named_mark);
 }
 
 void hazard_end_tsan(hazard_hold hold, bool sticky) noexcept {
   if (hold == 0) return;
   // While this hold lasts its slot names the node it read.
-  const void* node = hazard_record_of(hold)->slot[hold & hazard_index_mask].load(std::memory_order_relaxed);
+  const void* node = hazard_record_of(hold)->slot[hazard_slot_of(hold)].load(std::memory_order_relaxed);
   __tsan_release(const_cast<void*>(node));  // paired in hazard_retire, before the free
   runtime_section rs;
   hazard_end_inline(hold, sticky);
@@ -156,23 +171,30 @@ void hazard_end_tsan(hazard_hold hold, bool sticky) noexcept {
 #endif
 
 void hazard_end_slow(hazard_hold hold, bool sticky) noexcept {
+  // A full hold (short ones end inline).
   hazard_record* r = hazard_record_of(hold);
   const int i = static_cast<int>(hold & hazard_index_mask);
   if ((hold & hazard_spare) != 0) {
-    // Whichever thread ends it owns the spare record until then.
-    r->count_release(i);
+    // Whichever thread ends it owns the spare record until then; a spare
+    // slot's one hold is the primary one (publish).
+    r->primary[i].store(0, std::memory_order_relaxed);
     r->slot[i].store(nullptr, std::memory_order_release);
     r->owned.store(false, std::memory_order_release);
     return;
   }
-  if (r != hazard_tls()) {
+  const bool own = r == hazard_tls();
+  if ((hold & hazard_primary) != 0) {
+    // The release orders our reads before the owner's renaming.
+    r->primary[i].store(0, std::memory_order_release);
+  } else if (!own) {
     // Ended on another thread: the name stays until its owner renames or
     // clears the slot (the release orders our reads before that).
     r->released_remote[i].fetch_add(1, std::memory_order_release);
     return;
+  } else {
+    r->count_release(i);
   }
-  r->count_release(i);
-  if (!sticky && (hold & hazard_published) != 0 && !r->active(i))
+  if (own && !sticky && (hold & hazard_published) != 0 && !r->active(i))
     r->slot[i].store(nullptr, std::memory_order_release);
 }
 
@@ -182,7 +204,7 @@ void hazard_retire(void* p, void (*del)(void*), bool defer) noexcept {
     runtime_section rs;
     // Our own idle names go first (sticky ones of other values too: those
     // borrows just publish again), so a store frees what this thread read.
-    if (hazard_record* r = hazard_tls()) clear_idle_names(r);
+    if (hazard_record* r = hazard_tls(); r != &hazard_no_record) clear_idle_names(r);
     if (defer || g_nretired.load(std::memory_order_relaxed) != 0) {
       lock_guard l(g_retired_lock);
       auto& list = g_retired();

@@ -14,30 +14,44 @@
 // for as long as it stays in the slot, whatever the ordering of later reads.
 //
 // Sticky names (borrow): a borrow that finds its slot already naming src's
-// current node reads it with no store at all — as cheap as Go's Load — and
-// the name stays after the borrow ends, for the next borrow. The price: a
-// replaced value that a thread's idle slot still names is freed only by a
-// store after that thread renames the slot (borrowing another value), stores
-// itself (a store first clears its own thread's idle names) or exits — at
-// most one value per slot — and then within hazard_deferred_scan stores
-// (see hazard_retire). load() leaves no name behind (its snapshot holds
-// a reference count instead), so load/store users see values released as
-// soon as the last snapshot goes.
+// current node reads it without publishing (no read-modify-write, no fence;
+// only the primary mark below), and the name stays after the borrow ends,
+// for the next borrow. The price: a replaced value that a thread's idle
+// slot still names is freed only by a store after that thread renames the
+// slot (borrowing another value), stores itself (a store first clears its
+// own thread's idle names) or exits — at most one value per slot — and then
+// within hazard_deferred_scan stores (see hazard_retire). load() leaves no
+// name behind (its snapshot holds a reference count instead), so load/store
+// users see values released as soon as the last snapshot goes.
 //
 // Records (4 slots each): one per thread, never freed: a thread that exits
 // clears its idle names and gives its record up for another to adopt. Line
-// 1 holds the slots, which writers scan; line 2 the borrow counts, which only
-// the reading threads touch, so a borrow that hits writes no line a writer
-// reads.
-// Only the owning thread changes a slot or its own counts; a borrow ended on
-// another thread (its goroutine parked and resumed elsewhere) counts in
-// `released_remote` (a read-modify-write, the one counter others write). A
-// slot is "active" while borrows through it are not all ended, and an active
-// slot is never renamed. A thread whose slots are all active borrows through
-// a spare record of its own, unnamed when that borrow ends.
+// 1 holds the slots, which writers scan; line 2 what says which slots
+// borrows read through, which only the reading threads touch, so a borrow
+// that hits writes no line a writer reads.
+//
+// A slot is "active" while borrows read through it, and an active slot is
+// never renamed. Two ways to count them:
+//  - the primary hold: `primary[i]` is 1 while one borrow reads through slot
+//    i. A borrow that finds the slot naming its node and primary clear sets
+//    it, and its end clears it, from whichever thread it ends on: while it is
+//    set nobody else writes it. Two plain stores and no load-add-store chain
+//    from one borrow to the next: the hit path of the common borrow-read-end
+//    loop is loads, one test and those two stores (Go's Load is loads only).
+//  - nested holds (primary already set: a borrow inside a borrow, or one
+//    held across a park while another goroutine of the thread borrows) count
+//    in `acquired` / `released`, which only the owner writes; one ended on
+//    another thread (its goroutine resumed elsewhere) counts in
+//    `released_remote`, a read-modify-write.
+// Every clearing store is a release and a renaming reads them with acquire:
+// the reads of a borrow happen before the node can be freed, even between
+// goroutines of one thread.
+// A thread whose slots are all active borrows through a spare record of its
+// own, unnamed when that borrow ends.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "weft/detail/config.hpp"
@@ -50,33 +64,36 @@ struct alignas(128) hazard_record {
   std::atomic<const void*> slot[nslots] = {};
   std::atomic<bool> owned{false};
   hazard_record* next = nullptr;  // the list of every record; set before it is published
-  // Line 2: the owner's borrow counts (loads and stores, no RMW), and the
-  // borrows ended elsewhere. An ended borrow's count is a release and a
-  // renaming reads it with acquire: the reads of a borrow happen before the
-  // node can be freed, even between goroutines of one thread.
-  alignas(64) std::atomic<std::uint32_t> acquired[nslots] = {};
+  // Line 2: the primary holds, then the nested holds' counts.
+  alignas(64) std::atomic<std::uint32_t> primary[nslots] = {};
+  std::atomic<std::uint32_t> acquired[nslots] = {};
   std::atomic<std::uint32_t> released[nslots] = {};
   std::atomic<std::uint32_t> released_remote[nslots] = {};
 
   bool active(int i) const noexcept {
-    return acquired[i].load(std::memory_order_relaxed) - released[i].load(std::memory_order_acquire) -
-               released_remote[i].load(std::memory_order_acquire) !=
-           0;
+    return primary[i].load(std::memory_order_acquire) != 0 ||
+           acquired[i].load(std::memory_order_relaxed) - released[i].load(std::memory_order_acquire) -
+                   released_remote[i].load(std::memory_order_acquire) !=
+               0;
   }
   void count_acquire(int i) noexcept {
     acquired[i].store(acquired[i].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
-  // The owner's end of a borrow (see above for the release).
+  // The owner's end of a nested hold (see above for the release).
   void count_release(int i) noexcept {
     released[i].store(released[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
 };
 
+// What a thread that has not borrowed yet reads as its record: no slot named,
+// so a borrow misses and adopts a real one; never written.
+extern hazard_record hazard_no_record;
+
 }  // namespace weft::detail
 
-// This thread's record, or null before its first use (C linkage: the inline
-// reader names it in assembly). __thread, not thread_local: no dynamic
-// initialisation, no TLS wrapper call.
+// This thread's record, &hazard_no_record before its first use (C linkage:
+// the inline reader names it in assembly). __thread, not thread_local: no
+// dynamic initialisation, no TLS wrapper call.
 extern "C" __thread weft::detail::hazard_record* weft_tls_hazard_record __attribute__((tls_model("initial-exec")));
 
 namespace weft::detail {
@@ -104,18 +121,33 @@ inline hazard_record* hazard_tls() noexcept {
 hazard_record* hazard_adopt_record() noexcept;
 
 // A hold on a node: which slot names it, in one word (so that a borrow's
-// guard lives in registers): the record's address (128-byte aligned) with
-// the slot index and two flags in its low bits. 0 holds nothing.
+// guard lives in registers), 0 for nothing. Two encodings, told apart by
+// bit 6 (records are 128-byte aligned, and line 2 starts at byte 64):
+//  - short: the address of the slot's primary mark, for a primary hold that
+//    is neither spare nor published (every hit): its end is one store
+//    through it;
+//  - full: the record's address with the slot index and three flags in
+//    bits 0-5.
 using hazard_hold = std::uintptr_t;
 inline constexpr hazard_hold hazard_index_mask = 7;
 inline constexpr hazard_hold hazard_spare = 8;       // a spare record, given up when the hold ends
 inline constexpr hazard_hold hazard_published = 16;  // this hold named the node (no name was there)
-static_assert(hazard_record::nslots <= 8 && alignof(hazard_record) >= 32);
+inline constexpr hazard_hold hazard_primary = 32;    // the slot's primary hold (else counted)
+inline constexpr hazard_hold hazard_short = 64;      // the short encoding
+static_assert(hazard_record::nslots <= 8 && alignof(hazard_record) == 128);
+static_assert(offsetof(hazard_record, primary) == hazard_short);
 
 inline hazard_record* hazard_record_of(hazard_hold h) noexcept {
   return reinterpret_cast<hazard_record*>(h & ~hazard_hold{alignof(hazard_record) - 1});
 }
+inline int hazard_slot_of(hazard_hold h) noexcept {
+  if ((h & hazard_short) != 0)
+    return static_cast<int>((h & (hazard_short - 1)) / sizeof(std::atomic<std::uint32_t>));
+  return static_cast<int>(h & hazard_index_mask);
+}
+// A hold of slot i; a short one when flags are hazard_primary alone.
 inline hazard_hold hazard_make_hold(hazard_record* r, int i, hazard_hold flags) noexcept {
+  if (flags == hazard_primary) return reinterpret_cast<hazard_hold>(&r->primary[i]);
   return reinterpret_cast<hazard_hold>(r) | static_cast<hazard_hold>(i) | flags;
 }
 
@@ -131,36 +163,41 @@ struct hazard_borrowed {
 };
 
 // Out of line: name src's current node in an inactive slot of this thread's
-// record (the home slot first), or of a spare record.
-hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src) noexcept;
+// record (the home slot first), or of a spare record. A borrow that names the
+// node (no slot did) sets *named_mark, if given: the owner's "borrowed" mark
+// (see hazard_retire's defer), which the hit path need not test.
+hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept;
 void hazard_end_slow(hazard_hold hold, bool sticky) noexcept;
 
 // Hold src's current node.
-inline hazard_borrowed hazard_borrow_inline(const std::atomic<const void*>& src) noexcept {
+inline hazard_borrowed hazard_borrow_inline(const std::atomic<const void*>& src,
+                                            std::atomic<bool>* named_mark = nullptr) noexcept {
   hazard_record* r = hazard_tls();
   const void* p = src.load(std::memory_order_acquire);
-  if (p == nullptr) return {nullptr, 0};
-  if (WEFT_LIKELY(r != nullptr)) {
+  if (WEFT_LIKELY(p != nullptr)) {
     const int i = hazard_home(&src);
-    if (WEFT_LIKELY(r->slot[i].load(std::memory_order_relaxed) == p)) {
-      r->count_acquire(i);  // already named: protected since it was published
-      return {p, hazard_make_hold(r, i, 0)};
+    // Already named: protected since it was published. Relaxed: whoever
+    // cleared primary is done reading, and the name stays.
+    if (WEFT_LIKELY(r->slot[i].load(std::memory_order_relaxed) == p &&
+                    r->primary[i].load(std::memory_order_relaxed) == 0)) {
+      r->primary[i].store(1, std::memory_order_relaxed);
+      return {p, hazard_make_hold(r, i, hazard_primary)};
     }
   }
-  return hazard_borrow_slow(src);
+  return hazard_borrow_slow(src, named_mark);
 }
 
 // End a hold. sticky (borrow): the name stays for the next borrow. Not
 // sticky (load, compare-and-swap): a name this hold published is taken back
 // once no other hold reads through the slot.
 inline void hazard_end_inline(hazard_hold hold, bool sticky) noexcept {
-  if (hold == 0) return;
-  // Our own record, not spare (a spare record is never a thread's).
-  if (WEFT_LIKELY(sticky && hazard_record_of(hold) == hazard_tls())) {
-    hazard_record_of(hold)->count_release(static_cast<int>(hold & hazard_index_mask));
+  // A short hold, ended on any thread: nobody else writes the mark while it
+  // is set, and it published nothing to take back.
+  if (WEFT_LIKELY((hold & hazard_short) != 0)) {
+    reinterpret_cast<std::atomic<std::uint32_t>*>(hold)->store(0, std::memory_order_release);
     return;
   }
-  hazard_end_slow(hold, sticky);
+  if (hold != 0) hazard_end_slow(hold, sticky);
 }
 
 #if WEFT_TSAN
@@ -168,15 +205,16 @@ inline void hazard_end_inline(hazard_hold hold, bool sticky) noexcept {
 // (it would order unrelated borrowers through the counts and slots); the one
 // edge that matters, every read of a node before its free, is stated on the
 // node's address instead.
-hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src) noexcept;
+hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept;
 void hazard_end_tsan(hazard_hold hold, bool sticky) noexcept;
 #endif
 
-inline hazard_borrowed hazard_borrow(const std::atomic<const void*>& src) noexcept {
+inline hazard_borrowed hazard_borrow(const std::atomic<const void*>& src,
+                                     std::atomic<bool>* named_mark = nullptr) noexcept {
 #if WEFT_TSAN
-  return hazard_borrow_tsan(src);
+  return hazard_borrow_tsan(src, named_mark);
 #else
-  return hazard_borrow_inline(src);
+  return hazard_borrow_inline(src, named_mark);
 #endif
 }
 

@@ -125,6 +125,22 @@ inline void hb_release(const void* addr) noexcept {
 inline void hb_acquire(const void* addr) noexcept {
   if (WEFT_TSAN || __builtin_expect(attention.load(std::memory_order_relaxed) != 0, 0)) hb_acquire_slow(addr);
 }
+// An acquiring read of obj's state: sched_point(o, obj), read(), then
+// hb_acquire(obj), for one load and branch of `attention` (a read of a few
+// loads, such as atomic_value's borrow, felt the second one). Whoever sets
+// attention does so before its goroutines run, so one that turns it on
+// during read() is not listening to this goroutine: skipping its acquire
+// loses nothing.
+template <class Read>
+inline auto acquire_read(op o, const void* obj, Read&& read) {
+  if (WEFT_TSAN || __builtin_expect(attention.load(std::memory_order_relaxed) != 0, 0)) {
+    sched_point(o, obj);
+    auto r = read();
+    hb_acquire(obj);
+    return r;
+  }
+  return read();
+}
 
 // Ownership of mutex-like resources, for the wait-for graph, lock-order and
 // starvation checkers: call right after acquiring and right before releasing.
