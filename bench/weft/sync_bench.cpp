@@ -154,9 +154,14 @@ void atomic_value_readers(benchmark::State& state, Read read) {
       const long before = stores.n.load(std::memory_order_relaxed);
       for (int k = 0; k < readers; ++k) {
         wg.add(1);
-        weft::go([&, k, n] {  // n by value, as Go's closure copies it
+        weft::go([&, k, n] {
+          // Go's closure loads what it captured once, at entry (n by value,
+          // v by address); GCC would reload each closure member after every
+          // atomic operation in the loop. So take them into locals.
+          const weft::atomic_value<config>& value = v;
+          const IterationCount count = n;
           long sum = 0;
-          for (IterationCount i = 0; i < n; ++i) sum += read(v);
+          for (IterationCount i = 0; i < count; ++i) sum += read(value);
           seen[k] = sum;
           wg.done();
         });
@@ -218,12 +223,16 @@ void BM_RWMutexRead(benchmark::State& state) {
       std::vector<long> seen(readers, 0);
       for (int k = 0; k < readers; ++k) {
         wg.add(1);
-        weft::go([&, k, n] {  // n by value, as Go's closure copies it
+        weft::go([&, k, n] {
+          // Captures into locals, as in atomic_value_readers.
+          weft::rw_mutex& lock = rw;
+          const std::shared_ptr<const config>& current = cfg;
+          const IterationCount count = n;
           long sum = 0;
-          for (IterationCount i = 0; i < n; ++i) {
-            rw.lock_shared();
-            sum += cfg->a.front();
-            rw.unlock_shared();
+          for (IterationCount i = 0; i < count; ++i) {
+            lock.lock_shared();
+            sum += current->a.front();
+            lock.unlock_shared();
           }
           seen[k] = sum;
           wg.done();

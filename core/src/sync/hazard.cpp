@@ -5,9 +5,10 @@
 //  - records are pushed onto g_records and never removed or freed, so a scan
 //    may walk the list without a lock;
 //  - a record's slots and own counts change only in the thread that owns it
-//    (owned is true), and its primary marks only in the thread that set one
-//    or the one that ends that hold; ownership passes from an exiting thread, or from a
-//    finished spare borrow, to whichever thread claims the record next;
+//    (owned is true), and a primary mark only in the thread that sets it and
+//    the one that ends that hold; ownership passes from an exiting thread,
+//    or from a finished spare borrow, to whichever thread claims the record
+//    next;
 //  - g_retired_lock guards g_retired, the nodes unlinked while some slot
 //    named them; every hazard_retire rescans them, so each is freed by the
 //    first retire after its last reader lets go.
@@ -139,7 +140,7 @@ hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::ato
   // in another slot (home was active when it was named).
   for (int i = 0; i < hazard_record::nslots; ++i)
     if (r->slot[i].load(std::memory_order_relaxed) == p) {
-      if (r->primary[i].load(std::memory_order_relaxed) == 0) {
+      if (r->primary[i].load(std::memory_order_acquire) == 0) {  // acquire: see the inline reader
         r->primary[i].store(1, std::memory_order_relaxed);
         return {p, hazard_make_hold(r, i, hazard_primary)};
       }

@@ -37,15 +37,17 @@
 //    it, and its end clears it, from whichever thread it ends on: while it is
 //    set nobody else writes it. Two plain stores and no load-add-store chain
 //    from one borrow to the next: the hit path of the common borrow-read-end
-//    loop is loads, one test and those two stores (Go's Load is loads only).
+//    loop is loads, their tests and those two stores (Go's Load is loads
+//    and tests only).
 //  - nested holds (primary already set: a borrow inside a borrow, or one
 //    held across a park while another goroutine of the thread borrows) count
 //    in `acquired` / `released`, which only the owner writes; one ended on
 //    another thread (its goroutine resumed elsewhere) counts in
 //    `released_remote`, a read-modify-write.
-// Every clearing store is a release and a renaming reads them with acquire:
-// the reads of a borrow happen before the node can be freed, even between
-// goroutines of one thread.
+// Every clearing store is a release, and whoever reads a mark or a count
+// before setting it or renaming the slot reads with acquire: the reads of a
+// borrow happen before the node can be freed, even between goroutines of
+// one thread.
 // A thread whose slots are all active borrows through a spare record of its
 // own, unnamed when that borrow ends.
 #pragma once
@@ -176,10 +178,12 @@ inline hazard_borrowed hazard_borrow_inline(const std::atomic<const void*>& src,
   const void* p = src.load(std::memory_order_acquire);
   if (WEFT_LIKELY(p != nullptr)) {
     const int i = hazard_home(&src);
-    // Already named: protected since it was published. Relaxed: whoever
-    // cleared primary is done reading, and the name stays.
+    // Already named: protected since it was published. The mark is read
+    // with acquire: a hold ended on another thread cleared it with a
+    // release, and this thread's later renaming must come after that hold's
+    // reads (our own stores to the mark would not carry the edge).
     if (WEFT_LIKELY(r->slot[i].load(std::memory_order_relaxed) == p &&
-                    r->primary[i].load(std::memory_order_relaxed) == 0)) {
+                    r->primary[i].load(std::memory_order_acquire) == 0)) {
       r->primary[i].store(1, std::memory_order_relaxed);
       return {p, hazard_make_hold(r, i, hazard_primary)};
     }
