@@ -61,6 +61,29 @@ WEFT_RUNTIME_TEST(AtomicValue, LoadStoreSwap) {
   EXPECT_EQ(*w.load(), 7);
 }
 
+// Never stored, an atomic_value points at a shared empty node: reads give
+// null, and neither its destruction nor the first store may free that node.
+WEFT_RUNTIME_TEST(AtomicValue, EmptyValueReadsAsNull) {
+  {
+    weft::atomic_value<int> v;
+    auto b = v.borrow();
+    EXPECT_FALSE(b);
+    EXPECT_EQ(b.get(), nullptr);
+    EXPECT_EQ(v.load(), nullptr);
+  }
+  weft::atomic_value<int> w;
+  auto held = w.borrow();  // an empty borrow held across the first store
+  EXPECT_EQ(w.swap(1), nullptr);
+  EXPECT_FALSE(held);
+  EXPECT_EQ(*w.borrow(), 1);
+  held.reset();
+  EXPECT_EQ(*w.swap(2), 1);
+  weft::atomic_value<int> x;
+  EXPECT_FALSE(x.borrow());
+  x.store(3);
+  EXPECT_EQ(*x.borrow(), 3);
+}
+
 WEFT_RUNTIME_TEST(AtomicValue, CompareAndSwap) {
   weft::atomic_value<int> v;
   EXPECT_FALSE(v.compare_and_swap(0, 1));  // empty: no value equals 0

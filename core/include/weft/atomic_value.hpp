@@ -76,6 +76,12 @@ struct atomic_value_block {
   explicit atomic_value_block(A&&... a) : value(std::forward<A>(a)...) {}
 };
 
+// What an atomic_value that was never stored to points at: a node holding
+// nothing, never freed. The current pointer is never null, so the inline
+// reader needs no null test: borrowing an empty atomic_value names this node
+// and reads a null value.
+extern constinit atomic_value_node atomic_value_empty;
+
 void free_node(atomic_value_node* n) noexcept;
 struct node_deleter {
   void operator()(atomic_value_node* n) const noexcept { free_node(n); }
@@ -123,7 +129,7 @@ class atomic_value_base {
  private:
   void retire(const void* node, bool replaced = true) noexcept;
 
-  std::atomic<const void*> cur_{nullptr};
+  std::atomic<const void*> cur_{&atomic_value_empty};
   mutable std::atomic<bool> borrowed_{false};
 };
 
@@ -187,8 +193,7 @@ class atomic_value {
     });
     borrowed b;
     b.hold_ = h.hold;
-    if (h.node != nullptr)
-      b.value_ = static_cast<const T*>(static_cast<const detail::atomic_value_node*>(h.node)->value.get());
+    b.value_ = static_cast<const T*>(static_cast<const detail::atomic_value_node*>(h.node)->value.get());
     return b;
   }
 

@@ -33,6 +33,8 @@ void atomic_value_base::retire(const void* n, bool replaced) noexcept {
   hazard_retire(node_of(n), &delete_node, replaced && borrowed_.load(std::memory_order_relaxed));
 }
 
+constinit atomic_value_node atomic_value_empty;
+
 void free_node(atomic_value_node* n) noexcept {
   if (n->in_block) {
     // The last reference may be this one: the block, node included, goes
@@ -49,28 +51,28 @@ atomic_value_base::~atomic_value_base() {
   // A borrow may outlive the atomic_value: the node goes the way of any
   // replaced one, but with a scan now (values die with their atomic_value
   // where no borrow is still reading them).
-  if (const void* n = cur_.load(std::memory_order_relaxed)) retire(n, /*replaced=*/false);
+  if (const void* n = cur_.load(std::memory_order_relaxed); n != &atomic_value_empty) retire(n, /*replaced=*/false);
 }
 
 std::shared_ptr<const void> atomic_value_base::load() const noexcept {
   // The node is bookkeeping: TSan sees only the caller's acquire, after.
   runtime_section rs;
   const hazard_borrowed h = hazard_borrow(cur_);
-  std::shared_ptr<const void> v;
-  if (h.node != nullptr) v = node_of(h.node)->value;
+  std::shared_ptr<const void> v = node_of(h.node)->value;
   hazard_end(h.hold, /*sticky=*/false);
   return v;
 }
 
 void atomic_value_base::store(node_ptr fresh, const void* key) noexcept {
   hb_release(key);
-  if (const void* old = cur_.exchange(fresh.release(), std::memory_order_seq_cst)) retire(old);
+  if (const void* old = cur_.exchange(fresh.release(), std::memory_order_seq_cst); old != &atomic_value_empty)
+    retire(old);
 }
 
 std::shared_ptr<const void> atomic_value_base::exchange(node_ptr fresh, const void* key) noexcept {
   hb_release(key);
   const void* old = cur_.exchange(fresh.release(), std::memory_order_seq_cst);
-  if (old == nullptr) return {};
+  if (old == &atomic_value_empty) return {};
   std::shared_ptr<const void> previous = node_of(old)->value;  // still ours: not yet retired
   retire(old);
   return previous;
@@ -84,7 +86,7 @@ bool atomic_value_base::compare_exchange(const void* expected, node_ptr& fresh, 
   bool same;
   {
     runtime_section rs;  // bookkeeping, as in load
-    same = (n != nullptr ? node_of(n)->value.get() : nullptr) == expected;
+    same = node_of(n)->value.get() == expected;  // the empty node holds null
   }
   if (!same) {
     hazard_end(h.hold, /*sticky=*/false);
@@ -95,7 +97,7 @@ bool atomic_value_base::compare_exchange(const void* expected, node_ptr& fresh, 
   hazard_end(h.hold, /*sticky=*/false);
   if (!swapped) return false;  // a store came between: the caller compares again
   fresh.release();
-  if (n != nullptr) retire(n);
+  if (n != &atomic_value_empty) retire(n);
   return true;
 }
 

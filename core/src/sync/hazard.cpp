@@ -135,7 +135,7 @@ hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::ato
   hazard_record* r = hazard_tls();
   if (r == &hazard_no_record) r = hazard_adopt_record();
   const void* p = src.load(std::memory_order_acquire);
-  if (p == nullptr) return {nullptr, 0};
+  if (p == nullptr) return {nullptr, 0};  // not atomic_value's (never null): hold nothing
   // Named already: in home with its primary hold taken (a nested hold), or
   // in another slot (home was active when it was named).
   for (int i = 0; i < hazard_record::nslots; ++i)

@@ -160,7 +160,7 @@ inline int hazard_home(const void* src) noexcept {
 }
 
 struct hazard_borrowed {
-  const void* node;  // null: src was empty (hold is 0)
+  const void* node;  // what src held (never null: see hazard_borrow_inline)
   hazard_hold hold;
 };
 
@@ -171,22 +171,22 @@ struct hazard_borrowed {
 hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept;
 void hazard_end_slow(hazard_hold hold, bool sticky) noexcept;
 
-// Hold src's current node.
+// Hold src's current node. src never holds null (an empty atomic_value points
+// at atomic_value_empty): an unnamed slot holds null, and must not match.
 inline hazard_borrowed hazard_borrow_inline(const std::atomic<const void*>& src,
                                             std::atomic<bool>* named_mark = nullptr) noexcept {
   hazard_record* r = hazard_tls();
   const void* p = src.load(std::memory_order_acquire);
-  if (WEFT_LIKELY(p != nullptr)) {
-    const int i = hazard_home(&src);
-    // Already named: protected since it was published. The mark is read
-    // with acquire: a hold ended on another thread cleared it with a
-    // release, and this thread's later renaming must come after that hold's
-    // reads (our own stores to the mark would not carry the edge).
-    if (WEFT_LIKELY(r->slot[i].load(std::memory_order_relaxed) == p &&
-                    r->primary[i].load(std::memory_order_acquire) == 0)) {
-      r->primary[i].store(1, std::memory_order_relaxed);
-      return {p, hazard_make_hold(r, i, hazard_primary)};
-    }
+  const int i = hazard_home(&src);
+  // Already named: protected since it was published. The mark is read with
+  // acquire: a hold ended on another thread cleared it with a release, and
+  // this thread's later renaming must come after that hold's reads (our own
+  // stores to the mark would not carry the edge). One branch for both tests.
+  const bool named = r->slot[i].load(std::memory_order_relaxed) == p;
+  const bool unmarked = r->primary[i].load(std::memory_order_acquire) == 0;
+  if (WEFT_LIKELY(named & unmarked)) {
+    r->primary[i].store(1, std::memory_order_relaxed);
+    return {p, hazard_make_hold(r, i, hazard_primary)};
   }
   return hazard_borrow_slow(src, named_mark);
 }
