@@ -19,9 +19,9 @@
 // read in place — no reference count, no lock, and while the value has not
 // changed since this thread last borrowed it, no read-modify-write or fence
 // (a plain store marks the borrow and another ends it): Go's Load, which the
-// garbage collector makes free. The guard keeps the value alive
-// until it is destroyed (it may outlive a store, a park or the atomic_value
-// itself); take a shared_ptr with load() to keep it longer.
+// garbage collector makes free. The guard keeps the value alive until it is
+// destroyed (it may outlive a store, a park or the atomic_value itself);
+// take a shared_ptr with load() to keep it longer.
 //
 //   auto c = current.borrow();   // c->field, *c; empty before the first store
 //
@@ -35,10 +35,11 @@
 //
 // Implementation: the value is a node holding its shared_ptr<const T> (a
 // value stored by value shares the node's allocation), published through one
-// atomic pointer; readers name the node in a hazard
-// slot of their thread (weft/detail/hazard.hpp) and a store frees the node
-// it replaced unless some slot names it. No lock on either side, and no user
-// code (T's destructor or ==) runs inside the runtime.
+// atomic pointer, which before the first store points at a shared empty node
+// (never null); readers name the node in a hazard slot of their thread
+// (weft/detail/hazard.hpp) and a store frees the node it replaced unless
+// some slot names it. No lock on either side, and no user code (T's
+// destructor or ==) runs inside the runtime.
 //
 // Happens-before: a store happens before every load that returns its value
 // (swap and compare_and_swap are both a load and a store).
