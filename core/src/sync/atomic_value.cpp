@@ -24,16 +24,18 @@ void delete_node(void* p) { free_node(node_of(p)); }
 
 }  // namespace
 
+constinit atomic_value_node atomic_value_empty;
+
 // A node replaced in a borrowed atomic_value waits for a deferred scan (see
 // hazard_retire): its borrowers name it no more only once they borrow again,
 // and scanning for them costs each one a miss. (The mark is per atomic_value,
 // not per node: a per-node mark is a write to the node's line, which every
-// reader is reading just after a store.)
+// reader is reading just after a store.) The shared empty node is never
+// retired: every caller may pass whatever it unlinked.
 void atomic_value_base::retire(const void* n, bool replaced) noexcept {
+  if (n == &atomic_value_empty) return;
   hazard_retire(node_of(n), &delete_node, replaced && borrowed_.load(std::memory_order_relaxed));
 }
-
-constinit atomic_value_node atomic_value_empty;
 
 void free_node(atomic_value_node* n) noexcept {
   if (n->in_block) {
@@ -51,7 +53,7 @@ atomic_value_base::~atomic_value_base() {
   // A borrow may outlive the atomic_value: the node goes the way of any
   // replaced one, but with a scan now (values die with their atomic_value
   // where no borrow is still reading them).
-  if (const void* n = cur_.load(std::memory_order_relaxed); n != &atomic_value_empty) retire(n, /*replaced=*/false);
+  retire(cur_.load(std::memory_order_relaxed), /*replaced=*/false);
 }
 
 std::shared_ptr<const void> atomic_value_base::load() const noexcept {
@@ -65,15 +67,14 @@ std::shared_ptr<const void> atomic_value_base::load() const noexcept {
 
 void atomic_value_base::store(node_ptr fresh, const void* key) noexcept {
   hb_release(key);
-  if (const void* old = cur_.exchange(fresh.release(), std::memory_order_seq_cst); old != &atomic_value_empty)
-    retire(old);
+  retire(cur_.exchange(fresh.release(), std::memory_order_seq_cst));
 }
 
 std::shared_ptr<const void> atomic_value_base::exchange(node_ptr fresh, const void* key) noexcept {
   hb_release(key);
   const void* old = cur_.exchange(fresh.release(), std::memory_order_seq_cst);
-  if (old == &atomic_value_empty) return {};
-  std::shared_ptr<const void> previous = node_of(old)->value;  // still ours: not yet retired
+  // Still ours: not yet retired (the empty node's value is null).
+  std::shared_ptr<const void> previous = node_of(old)->value;
   retire(old);
   return previous;
 }
@@ -97,7 +98,7 @@ bool atomic_value_base::compare_exchange(const void* expected, node_ptr& fresh, 
   hazard_end(h.hold, /*sticky=*/false);
   if (!swapped) return false;  // a store came between: the caller compares again
   fresh.release();
-  if (n != &atomic_value_empty) retire(n);
+  retire(n);
   return true;
 }
 
