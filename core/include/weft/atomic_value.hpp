@@ -180,10 +180,8 @@ class atomic_value {
   explicit atomic_value(T v) : base_(detail::make_inline_node<T>(std::move(v))) {}
 
   pointer load() const {
-    detail::sched_point(detail::op::atomic_load, this);
-    pointer p = std::static_pointer_cast<const T>(base_.load());
-    detail::hb_acquire(this);
-    return p;
+    return std::static_pointer_cast<const T>(
+        detail::acquire_read(detail::op::atomic_load, this, [&] { return base_.load(); }));
   }
 
   // The current value, read in place: no reference count, no lock (the
