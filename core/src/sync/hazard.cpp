@@ -205,7 +205,7 @@ void hazard_retire(void* p, void (*del)(void*), bool defer) noexcept {
     runtime_section rs;
     // Our own idle names go first (sticky ones of other values too: those
     // borrows just publish again), so a store frees what this thread read.
-    if (hazard_record* r = hazard_tls(); r != &hazard_no_record) clear_idle_names(r);
+    clear_idle_names(hazard_tls());  // hazard_no_record names nothing: a no-op
     if (defer || g_nretired.load(std::memory_order_relaxed) != 0) {
       lock_guard l(g_retired_lock);
       auto& list = g_retired();
