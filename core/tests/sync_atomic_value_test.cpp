@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 #include <string>
+#include <thread>
 #include <weft/weft.hpp>
 
 #include "support/fixture.hpp"
@@ -70,6 +71,7 @@ WEFT_RUNTIME_TEST(AtomicValue, EmptyValueReadsAsNull) {
     EXPECT_FALSE(b);
     EXPECT_EQ(b.get(), nullptr);
     EXPECT_EQ(v.load(), nullptr);
+    EXPECT_EQ(v.load().use_count(), 0);  // empty, not a null with an owner
   }
   weft::atomic_value<int> w;
   auto held = w.borrow();  // an empty borrow held across the first store
@@ -276,6 +278,66 @@ WEFT_RUNTIME_TEST(AtomicValue, BorrowAcrossParksNeverSeesTornConfig) {
     return whole && c->consistent() && c->a[0] == last;
   }));
   EXPECT_EQ(v.borrow()->a[0], 500);
+}
+
+// Snapshots held across parks (the goroutine may resume on another worker
+// and drop it there), a writer storing throughout: none is torn or freed.
+WEFT_RUNTIME_TEST(AtomicValue, SnapshotAcrossParksNeverSeesTornConfig) {
+  weft::atomic_value<config> v{config::make(0)};
+  EXPECT_TRUE(readers_see_only_whole_configs(v, [](auto& v, int& last, int n) {
+    auto c = v.load();
+    auto copy = c;  // a second owner of the same snapshot
+    bool whole = c->consistent() && c->a[0] >= last;
+    last = c->a[0];
+    c.reset();
+    if (n % 8 == 0) weft::yield();  // still held through the copy
+    return whole && copy->consistent() && copy->a[0] == last;
+  }));
+  EXPECT_EQ(v.load()->a[0], 500);
+}
+
+// Many snapshots of different values held at once: the first reads in place
+// through the thread's home slot, the rest count references; each stays
+// valid, and each value goes with its last snapshot.
+WEFT_RUNTIME_TEST(AtomicValue, ManySnapshotsAtOnce) {
+  const int before = tracked::live.load();
+  {
+    weft::atomic_value<tracked> v{tracked{0}};
+    std::vector<std::shared_ptr<const tracked>> held;
+    for (int i = 0; i < 40; ++i) {
+      held.push_back(v.load());
+      auto again = v.load();  // a second load of the same value, while held
+      EXPECT_EQ(again.get(), held.back().get());
+      v.store(tracked{i + 1});
+    }
+    for (int i = 0; i < 40; ++i) EXPECT_EQ(held[i]->v, i);
+    EXPECT_EQ(tracked::live.load() - before, 41);
+    held.clear();
+    EXPECT_EQ(tracked::live.load() - before, 1);
+  }
+  EXPECT_EQ(tracked::live.load(), before);
+}
+
+// A snapshot dropped on another thread: the loading thread's slot still
+// names the value, so it stays until that thread moves on (here, its next
+// store clears its idle names and frees it).
+WEFT_RUNTIME_TEST(AtomicValue, SnapshotDroppedOnAnotherThread) {
+  const int before = tracked::live.load();
+  {
+    weft::atomic_value<tracked> v{tracked{1}};
+    auto snap = v.load();
+    v.store(tracked{2});
+    EXPECT_EQ(tracked::live.load() - before, 2);
+    std::thread([s = std::move(snap)]() mutable {
+      EXPECT_EQ(s->v, 1);
+      s.reset();
+    }).join();
+    EXPECT_EQ(tracked::live.load() - before, 2);  // still named here
+    v.store(tracked{3});
+    EXPECT_EQ(tracked::live.load() - before, 1);
+    EXPECT_EQ(v.load()->v, 3);
+  }
+  EXPECT_EQ(tracked::live.load(), before);
 }
 
 // Concurrent compare_and_swap increments: none is lost.

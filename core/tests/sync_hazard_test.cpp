@@ -48,9 +48,14 @@ struct two_sources {
   }
 };
 
-// Nodes: any distinct addresses (never dereferenced here).
+// Nodes: any distinct addresses (never dereferenced here). A test's nodes
+// may sit where an earlier test's were freed: they forget those frees.
 struct nodes {
   int n[4] = {};
+  nodes() {
+    std::lock_guard l(freed_mu);
+    std::erase_if(freed, [&](void* p) { return p >= static_cast<void*>(&n[0]) && p <= static_cast<void*>(&n[3]); });
+  }
   const void* operator[](int i) const { return &n[i]; }
 };
 
@@ -154,4 +159,70 @@ TEST(Hazard, FirstBorrowOfAThreadAdoptsARecord) {
   void* old = const_cast<void*>(src.exchange(n[1], std::memory_order_seq_cst));
   hazard_retire(old, &note_freed);
   EXPECT_TRUE(was_freed(n[0]));
+}
+
+// A snapshot hold (atomic_value::load) uses the home slot only: a hit or a
+// renaming of an idle home gives a short, sticky hold; a home that another
+// hold still reads gives none (the caller counts a reference), so a thread
+// never has more snapshot holds than slots however many snapshots it keeps.
+TEST(Hazard, SnapshotHoldsOnlyTheHomeSlot) {
+  two_sources s;
+  nodes n;
+  s.a->store(n[0]);
+  s.b->store(n[1]);
+  const hazard_borrowed first = hazard_snapshot(*s.a);  // names n[0] in home
+  ASSERT_NE(first.hold & hazard_short, 0u);
+  EXPECT_EQ(first.node, n[0]);
+  EXPECT_EQ(hazard_slot_of(first.hold), hazard_home(s.a));
+  EXPECT_EQ(hazard_snapshot(*s.a).hold, 0u);  // nested: no second hold
+  EXPECT_EQ(hazard_snapshot(*s.b).hold, 0u);  // home still read: no other slot
+  hazard_end(first.hold, /*sticky=*/true);
+
+  const hazard_borrowed hit = hazard_snapshot(*s.a);  // the name stayed
+  EXPECT_EQ(hit.hold, first.hold);
+  hazard_end(hit.hold, true);
+  const hazard_borrowed other = hazard_snapshot(*s.b);  // home idle: renamed
+  ASSERT_NE(other.hold & hazard_short, 0u);
+  EXPECT_EQ(other.node, n[1]);
+  replace_and_retire(*s.a, n[2]);  // nobody names n[0] any more
+  EXPECT_TRUE(was_freed(n[0]));
+  replace_and_retire(*s.b, n[3]);  // held: kept
+  EXPECT_FALSE(was_freed(n[1]));
+  hazard_end(other.hold, true);
+  replace_and_retire(*s.a, n[0]);  // our idle name goes first: n[1] too
+  EXPECT_TRUE(was_freed(n[1]));
+}
+
+// The last reader of a retired node frees it when its hold ends, if the
+// writer flagged it and no slot names it any more; a hold ended on another
+// thread leaves the owner's name, and the node stays until that goes.
+TEST(Hazard, LetGoFreesARetiredNodeOnceUnnamed) {
+  two_sources s;
+  nodes n;
+  s.a->store(n[0]);
+  std::atomic<bool> flag{false};
+  const hazard_borrowed h = hazard_snapshot(*s.a);
+  ASSERT_NE(h.hold, 0u);
+  void* old = const_cast<void*>(s.a->exchange(n[1], std::memory_order_seq_cst));
+  hazard_retire(old, &note_freed, false, &flag);
+  EXPECT_TRUE(flag.load());  // named: listed and flagged
+  EXPECT_FALSE(was_freed(n[0]));
+  hazard_end(h.hold, true);
+  hazard_let_go(n[0], h.hold);  // our own idle name goes, then n[0]
+  EXPECT_TRUE(was_freed(n[0]));
+
+  std::atomic<bool> flag2{false};
+  const hazard_borrowed g = hazard_snapshot(*s.a);  // names n[1]
+  ASSERT_EQ(g.node, n[1]);
+  old = const_cast<void*>(s.a->exchange(n[2], std::memory_order_seq_cst));
+  hazard_retire(old, &note_freed, false, &flag2);
+  EXPECT_TRUE(flag2.load());
+  std::thread([&] {
+    hazard_end(g.hold, true);
+    hazard_let_go(n[1], g.hold);  // not this thread's name: it stays
+  }).join();
+  EXPECT_FALSE(was_freed(n[1]));
+  replace_and_retire(*s.a, n[3]);  // our idle name is cleared, n[1] and n[2] go
+  EXPECT_TRUE(was_freed(n[1]));
+  EXPECT_TRUE(was_freed(n[2]));
 }

@@ -20,18 +20,28 @@
 // changed since this thread last borrowed it, no read-modify-write or fence
 // (a plain store marks the borrow and another ends it): Go's Load, which the
 // garbage collector makes free. The guard keeps the value alive until it is
-// destroyed (it may outlive a store, a park or the atomic_value itself);
-// take a shared_ptr with load() to keep it longer.
+// destroyed (it may outlive a store, a park or the atomic_value itself).
 //
 //   auto c = current.borrow();   // c->field, *c; empty before the first store
 //
-// The price of the cheap repeat: a value replaced while a thread that
-// borrowed it has not moved on is freed a little later — at a store after
-// that thread borrows another value, stores, or exits (a handful of values
-// per thread at most) — and once an atomic_value has been borrowed, a value
-// it replaces waits for the writers' next scan, at most 16 stores later
-// (hazard_deferred_scan). load()/store() alone release a replaced value as
-// soon as its last snapshot goes.
+// load() reads the same way and wraps the hold in a shared_ptr whose control
+// block is built in a buffer of the thread's hazard record: no count that
+// other threads touch, so loads on different cores share no cache line (a
+// shared_ptr copy of one count costs an atomic increment and decrement on a
+// line every reader writes). A thread reads in place through one snapshot
+// per slot at a time; a second snapshot of a value while the first lives, or
+// one whose slot another value holds, counts a reference instead.
+//
+// The price of the cheap repeat: a thread's slot keeps naming the value it
+// last read after the read ends. A replaced value is freed by a store that
+// finds nobody naming it, or when its last snapshot ends if no other thread
+// names it (the ending thread takes back its own name). One that a thread
+// still names waits until that thread moves on (reads another value through
+// the slot, stores, or exits) and a store comes: at most one value per slot,
+// 4 per thread. Once an atomic_value has been borrowed, the
+// values it replaces also wait for the writers' next scan, at most 16 stores
+// later (hazard_deferred_scan). A weak_ptr to a snapshot keeps its hold (and
+// so the value) until the weak_ptr goes too.
 //
 // Implementation: the value is a node holding its shared_ptr<const T> (a
 // value stored by value shares the node's allocation), published through one
@@ -67,6 +77,9 @@ struct atomic_value_node {
   // miss fewer. Such a node is freed by moving `value` out.
   std::shared_ptr<const void> value;
   bool in_block = false;
+  // Set when a store retires the node while some slot names it: the last
+  // snapshot hold to end then frees it (hazard_let_go), not the next store.
+  std::atomic<bool> retired{false};
 };
 
 template <class T>
@@ -101,6 +114,49 @@ node_ptr make_inline_node(A&&... args) {
   n->in_block = true;
   return node_ptr(n);
 }
+
+// A snapshot (load) read in place, as a borrow, but handed out as a
+// shared_ptr: its control block is built in the hold's slot buffer
+// (hazard_snapshot_block), and its last release ends the hold. No reference
+// count of the value is touched, so loads on different threads share no
+// line; the shared_ptr's own count starts at one in a block this thread
+// owns, and libstdc++ releases such a block without a read-modify-write.
+// The allocator carries the hold: deallocate() runs after the control block
+// is destroyed, the last touch of the buffer, and hands it back there.
+// Under TSan the block comes from the heap: TSan sees no edge through the
+// marks (runtime sections), and would call the buffer's reuse a race.
+template <class U>
+struct snapshot_allocator {
+  using value_type = U;
+  hazard_hold hold;
+  const atomic_value_node* node;
+
+  snapshot_allocator(hazard_hold h, const atomic_value_node* n) noexcept : hold(h), node(n) {}
+  template <class V>
+  snapshot_allocator(const snapshot_allocator<V>& o) noexcept : hold(o.hold), node(o.node) {}
+
+  static constexpr bool in_slot = !WEFT_TSAN && sizeof(U) <= hazard_record::snapshot_block_size &&
+                                  alignof(U) <= alignof(std::max_align_t);
+  U* allocate(std::size_t n) {
+    if constexpr (in_slot)
+      if (n == 1) return static_cast<U*>(hazard_snapshot_block(hold));
+    return static_cast<U*>(::operator new(n * sizeof(U)));
+  }
+  void deallocate(U* p, std::size_t n) noexcept {
+    if (!in_slot || n != 1) ::operator delete(p);
+    // Read while the hold still protects the node (acquire: see hazard_let_go).
+    const bool retired = node->retired.load(std::memory_order_acquire);
+    hazard_end(hold, /*sticky=*/true);
+    if (WEFT_UNLIKELY(retired)) hazard_let_go(node, hold);
+  }
+  template <class V>
+  bool operator==(const snapshot_allocator<V>& o) const noexcept {
+    return hold == o.hold;
+  }
+};
+struct snapshot_deleter {
+  void operator()(const void*) const noexcept {}  // the allocator ends the hold
+};
 
 class atomic_value_base {
  public:
@@ -180,8 +236,27 @@ class atomic_value {
   explicit atomic_value(T v) : base_(detail::make_inline_node<T>(std::move(v))) {}
 
   pointer load() const {
-    return std::static_pointer_cast<const T>(
-        detail::acquire_read(detail::op::atomic_load, this, [&] { return base_.load(); }));
+    const detail::hazard_borrowed h = detail::acquire_read(
+        detail::op::atomic_load, this, [&] { return detail::hazard_snapshot(base_.current()); });
+    if (WEFT_LIKELY(h.hold != 0)) {
+      const auto* n = static_cast<const detail::atomic_value_node*>(h.node);
+      const void* v = n->value.get();
+      if (WEFT_UNLIKELY(v == nullptr)) {  // the empty node: an empty pointer, as before any store
+        detail::hazard_end(h.hold, /*sticky=*/true);
+        return nullptr;
+      }
+      try {
+        return std::static_pointer_cast<const T>(std::shared_ptr<const void>(
+            v, detail::snapshot_deleter{}, detail::snapshot_allocator<void>(h.hold, n)));
+      } catch (...) {  // only a heap block (TSan) can fail, before it holds anything
+        detail::hazard_end(h.hold, /*sticky=*/true);
+        throw;
+      }
+    }
+    // Home is held by another snapshot or borrow: count a reference.
+    pointer p = std::static_pointer_cast<const T>(base_.load());
+    detail::hb_acquire(this);
+    return p;
   }
 
   // The current value, read in place: no reference count, no lock (the

@@ -34,7 +34,7 @@ constinit atomic_value_node atomic_value_empty;
 // retired: every caller may pass whatever it unlinked.
 void atomic_value_base::retire(const void* n, bool replaced) noexcept {
   if (n == &atomic_value_empty) return;
-  hazard_retire(node_of(n), &delete_node, replaced && borrowed_.load(std::memory_order_relaxed));
+  hazard_retire(node_of(n), &delete_node, replaced && borrowed_.load(std::memory_order_relaxed), &node_of(n)->retired);
 }
 
 void free_node(atomic_value_node* n) noexcept {

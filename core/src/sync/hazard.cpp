@@ -35,7 +35,7 @@ WEFT_NOINLINE WEFT_NO_TSAN hazard_record* hazard_tls_slow() noexcept { return we
 
 namespace {
 
-static_assert(sizeof(hazard_record) == 128, "a record is two cache lines: slots, then counts");
+static_assert(sizeof(hazard_record) == 384, "a record: slots, marks and counts, then the snapshot blocks");
 
 std::atomic<hazard_record*> g_records{nullptr};
 
@@ -155,7 +155,60 @@ hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::ato
   return publish(spare, inactive_slot(spare, 0), src, hazard_spare);
 }
 
+hazard_borrowed hazard_snapshot_slow(const std::atomic<const void*>& src) noexcept {
+  hazard_record* r = hazard_tls();
+  if (r == &hazard_no_record) r = hazard_adopt_record();
+  const int i = hazard_home(&src);
+  const void* p = src.load(std::memory_order_acquire);
+  if (r->slot[i].load(std::memory_order_relaxed) == p) {
+    if (r->primary[i].load(std::memory_order_acquire) != 0) return {nullptr, 0};  // nested: count a reference
+    r->primary[i].store(1, std::memory_order_relaxed);
+    return {p, hazard_make_hold(r, i, hazard_primary)};
+  }
+  // Home reads another node: a long snapshot of it, or a borrow.
+  if (r->active(i)) return {nullptr, 0};
+  const hazard_borrowed h = publish(r, i, src, 0);
+  return {h.node, hazard_make_hold(r, i, hazard_primary)};  // sticky: nothing to take back at the end
+}
+
+void hazard_let_go(const void* p, hazard_hold ended) noexcept {
+  retired victim{};
+  {
+    runtime_section rs;
+    hazard_record* r = hazard_tls();
+    if (r == hazard_record_of(ended))
+      for (int i = 0; i < hazard_record::nslots; ++i)
+        if (r->slot[i].load(std::memory_order_relaxed) == p && !r->active(i))
+          r->slot[i].store(nullptr, std::memory_order_release);
+    // Under the lock, so that nobody frees p (and reuses its address for a
+    // node retired while named) between the test and the erase.
+    lock_guard l(g_retired_lock);
+    auto& list = g_retired();
+    auto it = std::find_if(list.begin(), list.end(), [&](const retired& x) { return x.p == p; });
+    if (it == list.end()) return;  // a writer's scan has it, or freed it
+    // seq_cst loads: the other half of the reader's Dekker, as in
+    // hazard_retire (our caller read the flag, set after the unlinking
+    // exchange, with acquire).
+    for (hazard_record* q = g_records.load(std::memory_order_seq_cst); q != nullptr; q = q->next)
+      for (auto& s : q->slot)
+        if (s.load(std::memory_order_seq_cst) == p) return;
+    victim = *it;
+    *it = list.back();
+    list.pop_back();
+    g_nretired.store(list.size(), std::memory_order_relaxed);
+  }
 #if WEFT_TSAN
+  __tsan_acquire(victim.p);  // every hold of it ended (hazard_end_tsan)
+#endif
+  victim.del(victim.p);  // user code, outside the runtime section
+}
+
+#if WEFT_TSAN
+hazard_borrowed hazard_snapshot_tsan(const std::atomic<const void*>& src) noexcept {
+  runtime_section rs;
+  return hazard_snapshot_inline(src);
+}
+
 hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept {
   runtime_section rs;
   return hazard_borrow_inline(src, named_mark);
@@ -199,7 +252,7 @@ void hazard_end_slow(hazard_hold hold, bool sticky) noexcept {
     r->slot[i].store(nullptr, std::memory_order_release);
 }
 
-void hazard_retire(void* p, void (*del)(void*), bool defer) noexcept {
+void hazard_retire(void* p, void (*del)(void*), bool defer, std::atomic<bool>* retired_flag) noexcept {
   std::vector<retired> to_free;
   {
     runtime_section rs;
@@ -209,6 +262,7 @@ void hazard_retire(void* p, void (*del)(void*), bool defer) noexcept {
     if (defer || g_nretired.load(std::memory_order_relaxed) != 0) {
       lock_guard l(g_retired_lock);
       auto& list = g_retired();
+      if (retired_flag != nullptr) retired_flag->store(true, std::memory_order_relaxed);  // p is still ours
       list.push_back({p, del});
       if (defer && ++g_deferred < hazard_deferred_scan) {
         g_nretired.store(list.size(), std::memory_order_relaxed);
@@ -234,6 +288,8 @@ void hazard_retire(void* p, void (*del)(void*), bool defer) noexcept {
       std::erase_if(to_free, still_named);
     }
     if (!keep.empty()) {
+      if (retired_flag != nullptr && std::any_of(keep.begin(), keep.end(), [&](const retired& x) { return x.p == p; }))
+        retired_flag->store(true, std::memory_order_relaxed);  // not yet on the list: still ours
       lock_guard l(g_retired_lock);
       auto& list = g_retired();
       list.insert(list.end(), keep.begin(), keep.end());

@@ -13,16 +13,15 @@
 // sees the new src and moves on. Once published, a name protects its node
 // for as long as it stays in the slot, whatever the ordering of later reads.
 //
-// Sticky names (borrow): a borrow that finds its slot already naming src's
-// current node reads it without publishing (no read-modify-write, no fence;
-// only the primary mark below), and the name stays after the borrow ends,
-// for the next borrow. The price: a replaced value that a thread's idle
+// Sticky names (borrow, load): a read that finds its slot already naming
+// src's current node reads it without publishing (no read-modify-write, no
+// fence; only the primary mark below), and the name stays after the read
+// ends, for the next one. The price: a replaced value that a thread's idle
 // slot still names is freed only by a store after that thread renames the
-// slot (borrowing another value), stores itself (a store first clears its
+// slot (reading another value), stores itself (a store first clears its
 // own thread's idle names) or exits — at most one value per slot — and then
-// within hazard_deferred_scan stores (see hazard_retire). load() leaves no
-// name behind (its snapshot holds a reference count instead), so load/store
-// users see values released as soon as the last snapshot goes.
+// within hazard_deferred_scan stores (see hazard_retire). A retired node's
+// last hold to end frees it at once if nothing names it (hazard_let_go).
 //
 // Records (4 slots each): one per thread, never freed: a thread that exits
 // clears its idle names and gives its record up for another to adopt. Line
@@ -50,6 +49,15 @@
 // one thread.
 // A thread whose slots are all active borrows through a spare record of its
 // own, unnamed when that borrow ends.
+//
+// Snapshot holds (atomic_value::load): a primary hold of the home slot whose
+// end is a shared_ptr's last release, hours later perhaps. Lines 3-6 hold one
+// control-block buffer per slot, which the slot's primary holder alone
+// uses: the block is built by the owner when it sets the mark, and the
+// mark's clearing (a release, after the block is destroyed) hands it back.
+// Only the home slot takes such holds, never a spare record, so a thread
+// keeps at most nslots of them whatever its snapshots live (see
+// hazard_snapshot).
 #pragma once
 
 #include <atomic>
@@ -71,6 +79,9 @@ struct alignas(128) hazard_record {
   std::atomic<std::uint32_t> acquired[nslots] = {};
   std::atomic<std::uint32_t> released[nslots] = {};
   std::atomic<std::uint32_t> released_remote[nslots] = {};
+  // Lines 3-6: slot i's snapshot control block (see above).
+  static constexpr std::size_t snapshot_block_size = 64;
+  alignas(64) unsigned char snapshot_block[nslots][snapshot_block_size] = {};
 
   bool active(int i) const noexcept {
     return primary[i].load(std::memory_order_acquire) != 0 ||
@@ -204,6 +215,37 @@ inline void hazard_end_inline(hazard_hold hold, bool sticky) noexcept {
   if (hold != 0) hazard_end_slow(hold, sticky);
 }
 
+// The snapshot hold (atomic_value::load): a primary hold of src's current
+// node in the home slot, which stays named after it ends (sticky), returned
+// in the short encoding; or hold 0 when the home slot is taken by another
+// hold (nested, or another node still read), and the caller copies a
+// reference count instead. Never a spare record or another slot: a thread
+// never has more snapshot holds than slots, however many snapshots it keeps.
+hazard_borrowed hazard_snapshot_slow(const std::atomic<const void*>& src) noexcept;
+inline hazard_borrowed hazard_snapshot_inline(const std::atomic<const void*>& src) noexcept {
+  hazard_record* r = hazard_tls();
+  const void* p = src.load(std::memory_order_acquire);
+  const int i = hazard_home(&src);
+  const bool named = r->slot[i].load(std::memory_order_relaxed) == p;
+  const bool unmarked = r->primary[i].load(std::memory_order_acquire) == 0;  // as in borrow
+  if (WEFT_LIKELY(named & unmarked)) {
+    r->primary[i].store(1, std::memory_order_relaxed);
+    return {p, hazard_make_hold(r, i, hazard_primary)};
+  }
+  return hazard_snapshot_slow(src);
+}
+// The control-block buffer of a short hold's slot.
+inline void* hazard_snapshot_block(hazard_hold short_hold) noexcept {
+  const auto i = (short_hold & (hazard_short - 1)) / sizeof(std::atomic<std::uint32_t>);
+  return hazard_record_of(short_hold)->snapshot_block[i];
+}
+
+// p was retired while some slot named it (hazard_retire set its flag) and a
+// hold that read it has ended: take back this thread's idle name of p, if
+// the hold was this thread's, and free p now if no slot names it any more
+// (its last reader letting go, rather than the next store, frees it).
+void hazard_let_go(const void* p, hazard_hold ended) noexcept;
+
 #if WEFT_TSAN
 // Under TSan the bookkeeping above runs where TSan sees no synchronisation
 // (it would order unrelated borrowers through the counts and slots); the one
@@ -211,6 +253,7 @@ inline void hazard_end_inline(hazard_hold hold, bool sticky) noexcept {
 // node's address instead.
 hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept;
 void hazard_end_tsan(hazard_hold hold, bool sticky) noexcept;
+hazard_borrowed hazard_snapshot_tsan(const std::atomic<const void*>& src) noexcept;
 #endif
 
 inline hazard_borrowed hazard_borrow(const std::atomic<const void*>& src,
@@ -219,6 +262,14 @@ inline hazard_borrowed hazard_borrow(const std::atomic<const void*>& src,
   return hazard_borrow_tsan(src, named_mark);
 #else
   return hazard_borrow_inline(src, named_mark);
+#endif
+}
+
+inline hazard_borrowed hazard_snapshot(const std::atomic<const void*>& src) noexcept {
+#if WEFT_TSAN
+  return hazard_snapshot_tsan(src);
+#else
+  return hazard_snapshot_inline(src);
 #endif
 }
 
@@ -239,7 +290,10 @@ inline void hazard_end(hazard_hold hold, bool sticky) noexcept {
 // next publish must take that line back: scanning on every store of a value
 // that is stored about once a microsecond made each borrow after a store
 // cost one more cross-core miss.
+// retired_flag, if given, is set (relaxed, while p is still the caller's)
+// when p goes on the retired list: a hold that reads it set may free p when
+// it ends (hazard_let_go).
 inline constexpr int hazard_deferred_scan = 16;
-void hazard_retire(void* p, void (*del)(void*), bool defer = false) noexcept;
+void hazard_retire(void* p, void (*del)(void*), bool defer = false, std::atomic<bool>* retired_flag = nullptr) noexcept;
 
 }  // namespace weft::detail
