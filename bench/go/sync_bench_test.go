@@ -204,6 +204,20 @@ func BenchmarkAtomicValueBorrowAlone(b *testing.B) {
 	sink += sum
 }
 
+// AtomicValueLoadAlone: the same loop as AtomicValueBorrowAlone (Go has one
+// Load); its weft twin takes an owning snapshot (load) instead of borrowing.
+func BenchmarkAtomicValueLoadAlone(b *testing.B) {
+	var v atomic.Value
+	v.Store(freshConfig(1))
+	sum := 0
+	cpu := startCPU()
+	for i := 0; i < b.N; i++ {
+		sum += v.Load().(*config).a[0]
+	}
+	cpu.report(b)
+	sink += sum
+}
+
 // RWMutexRead: the readers RLock, read the config, RUnlock. (The seed's
 // writer replaces the config under RLock, a data race; here under Lock.)
 func BenchmarkRWMutexRead(b *testing.B) {

@@ -201,6 +201,18 @@ void BM_AtomicValueBorrowAlone(benchmark::State& state) {
   });
 }
 
+// One goroutine taking snapshots of an unchanging config, nobody storing:
+// load()'s path alone (a hit: the control block built in the thread's slot).
+void BM_AtomicValueLoadAlone(benchmark::State& state) {
+  on_procs(state, [&] {
+    weft::atomic_value<config> v;
+    v.store(make_config(1));
+    long sum = 0;
+    for (auto _ : state) sum += v.load()->a.front();
+    benchmark::DoNotOptimize(sum);
+  });
+}
+
 // Reader: rlock, touch the config, runlock. The seed's writer takes the read
 // lock to replace the config (a data race); here it takes the write lock.
 void BM_RWMutexRead(benchmark::State& state) {
@@ -335,6 +347,7 @@ void register_sync_benchmarks() {
            benchmark::RegisterBenchmark("BM_AtomicValueLoad", BM_AtomicValueLoad),
            benchmark::RegisterBenchmark("BM_AtomicValueBorrow", BM_AtomicValueBorrow),
            benchmark::RegisterBenchmark("BM_AtomicValueBorrowAlone", BM_AtomicValueBorrowAlone),
+           benchmark::RegisterBenchmark("BM_AtomicValueLoadAlone", BM_AtomicValueLoadAlone),
            benchmark::RegisterBenchmark("BM_RWMutexRead", BM_RWMutexRead),
            benchmark::RegisterBenchmark("BM_WaitGroup", BM_WaitGroup),
            benchmark::RegisterBenchmark("BM_ContextWithCancel", BM_ContextWithCancel),
