@@ -190,3 +190,89 @@ TEST_P(Stress, PingPongPairsAcrossWorkers) {
   });
   EXPECT_EQ(total, (long(pairs) * (long(rounds) * (rounds + 1) / 2)) % 1000000007);
 }
+
+namespace {
+// A value that counts its live copies and can tell whether it was torn or
+// freed under a reader (the destructor scribbles over it).
+struct stamped {
+  static inline std::atomic<long> live{0};
+  long a = 0, b = 0;
+  explicit stamped(long v) : a(v), b(~v) { ++live; }
+  stamped(const stamped& o) : a(o.a), b(o.b) { ++live; }
+  ~stamped() {
+    a = b = 0;
+    --live;
+  }
+  bool whole() const { return b == ~a; }
+};
+}  // namespace
+
+TEST_P(Stress, AtomicValueSnapshotsCrossWorkersAndOutliveStores) {
+  // Readers take snapshots (load: read in place, or counted when their slot
+  // is held) and borrows while a writer stores; some snapshots are kept
+  // across yields and some handed to a dropper goroutine, so holds end on
+  // other workers than the ones that took them. Every value read is whole
+  // and not older than the last one that reader saw, and once the workers
+  // are gone and a store has scanned, every value has been freed.
+  const long before = stamped::live.load();
+  const int readers = 4 * scale, reads = 20000;
+  long bad = weft::run({.procs = GetParam()}, [&] {
+    weft::atomic_value<stamped> v{stamped{0}};
+    std::atomic<bool> stop{false};
+    std::atomic<long> torn{0};
+    auto handoff = weft::make_chan<std::shared_ptr<const stamped>>(16);
+    weft::wait_group writer, dropper, wg;
+    writer.go([&] {
+      for (long i = 1; !stop.load(std::memory_order_relaxed); ++i) {
+        v.store(stamped{i});
+        if (i % 8 == 0) weft::yield();
+      }
+    });
+    dropper.go([&] {
+      for (auto s : handoff) {
+        weft::yield();  // often resumes on another worker
+        if (!s->whole()) torn++;
+      }
+    });
+    for (int r = 0; r < readers; ++r)
+      wg.go([&, r] {
+        std::mt19937 rng(r);
+        long last = 0;
+        std::vector<std::shared_ptr<const stamped>> kept;
+        for (int n = 0; n < reads; ++n) {
+          auto s = v.load();
+          if (!s->whole() || s->a < last) torn++;
+          last = s->a;
+          switch (rng() % 8) {
+            case 0: kept.push_back(s); break;              // outlives later stores
+            case 1: handoff.send(std::move(s)); break;     // dropped elsewhere
+            case 2: {
+              auto b = v.borrow();                         // a borrow beside the snapshot
+              if (!b->whole() || b->a < last) torn++;
+              weft::yield();
+              if (!b->whole()) torn++;
+              break;
+            }
+            case 3: weft::yield(); break;                  // held across a park
+            default: break;
+          }
+          if (kept.size() > 8) kept.erase(kept.begin());
+        }
+        for (auto& s : kept)
+          if (!s->whole()) torn++;
+      });
+    wg.wait();
+    handoff.close();
+    dropper.wait();
+    stop = true;
+    writer.wait();
+    return torn.load();
+  });
+  EXPECT_EQ(bad, 0);
+  // The workers have exited (their idle names went with them); a store's
+  // scan frees whatever was waiting in the retired list.
+  weft::atomic_value<stamped> last{stamped{-1}};
+  last.store(stamped{-2});
+  last.store(stamped{-3});
+  EXPECT_EQ(stamped::live.load() - before, 1);
+}

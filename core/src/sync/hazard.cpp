@@ -253,6 +253,17 @@ void hazard_end_slow(hazard_hold hold, bool sticky) noexcept {
 }
 
 void hazard_retire(void* p, void (*del)(void*), bool defer, std::atomic<bool>* retired_flag) noexcept {
+#if WEFT_TSAN
+  // We unlinked p, so its making happens before us; whoever frees it later
+  // (a writer's scan, or hazard_let_go) acquires this first. TSan sees no
+  // edge through the retired list's lock (runtime sections), and that
+  // thread may never have read p: its address may have been reused since
+  // the freeing thread's own read.
+  {
+    user_section us;
+    __tsan_release(p);
+  }
+#endif
   std::vector<retired> to_free;
   {
     runtime_section rs;
