@@ -265,6 +265,15 @@ inline hazard_borrowed hazard_borrow(const std::atomic<const void*>& src,
 #endif
 }
 
+// End a short, sticky hold (every snapshot hold), with no test of its kind.
+inline void hazard_end_short(hazard_hold hold) noexcept {
+#if WEFT_TSAN
+  hazard_end_tsan(hold, /*sticky=*/true);
+#else
+  reinterpret_cast<std::atomic<std::uint32_t>*>(hold)->store(0, std::memory_order_release);
+#endif
+}
+
 inline hazard_borrowed hazard_snapshot(const std::atomic<const void*>& src) noexcept {
 #if WEFT_TSAN
   return hazard_snapshot_tsan(src);
