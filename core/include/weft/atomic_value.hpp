@@ -79,6 +79,8 @@ struct atomic_value_node {
   bool in_block = false;
   // Set when a store retires the node while some slot names it: the last
   // snapshot hold to end then frees it (hazard_let_go), not the next store.
+  // Never set in a borrowed atomic_value, whose retires wait for a scan:
+  // it would be a write to a line the readers are reading.
   std::atomic<bool> retired{false};
 };
 

@@ -273,7 +273,6 @@ void hazard_retire(void* p, void (*del)(void*), bool defer, std::atomic<bool>* r
     if (defer || g_nretired.load(std::memory_order_relaxed) != 0) {
       lock_guard l(g_retired_lock);
       auto& list = g_retired();
-      if (retired_flag != nullptr) retired_flag->store(true, std::memory_order_relaxed);  // p is still ours
       list.push_back({p, del});
       if (defer && ++g_deferred < hazard_deferred_scan) {
         g_nretired.store(list.size(), std::memory_order_relaxed);
@@ -299,7 +298,9 @@ void hazard_retire(void* p, void (*del)(void*), bool defer, std::atomic<bool>* r
       std::erase_if(to_free, still_named);
     }
     if (!keep.empty()) {
-      if (retired_flag != nullptr && std::any_of(keep.begin(), keep.end(), [&](const retired& x) { return x.p == p; }))
+      // Not while deferred: that node waits for a scan anyway, and the flag
+      // is a write to a line its readers are reading.
+      if (retired_flag != nullptr && !defer && std::any_of(keep.begin(), keep.end(), [&](const retired& x) { return x.p == p; }))
         retired_flag->store(true, std::memory_order_relaxed);  // not yet on the list: still ours
       lock_guard l(g_retired_lock);
       auto& list = g_retired();

@@ -300,8 +300,9 @@ inline void hazard_end(hazard_hold hold, bool sticky) noexcept {
 // that is stored about once a microsecond made each borrow after a store
 // cost one more cross-core miss.
 // retired_flag, if given, is set (relaxed, while p is still the caller's)
-// when p goes on the retired list: a hold that reads it set may free p when
-// it ends (hazard_let_go).
+// when a scan finds p named and lists it: a hold that reads it set may free
+// p when it ends (hazard_let_go). A deferred p is not flagged (it waits for
+// a scan in any case).
 inline constexpr int hazard_deferred_scan = 16;
 void hazard_retire(void* p, void (*del)(void*), bool defer = false, std::atomic<bool>* retired_flag = nullptr) noexcept;
 
