@@ -247,14 +247,14 @@ class atomic_value {
       const auto* n = static_cast<const detail::atomic_value_node*>(h.node);
       const void* v = n->value.get();
       if (WEFT_UNLIKELY(v == nullptr)) {  // the empty node: an empty pointer, as before any store
-        detail::hazard_end(h.hold, /*sticky=*/true);
+        detail::hazard_end_short(h.hold);
         return nullptr;
       }
       try {
         return std::static_pointer_cast<const T>(std::shared_ptr<const void>(
             v, detail::snapshot_deleter{}, detail::snapshot_allocator<void>(h.hold, n)));
       } catch (...) {  // only a heap block (TSan) can fail, before it holds anything
-        detail::hazard_end(h.hold, /*sticky=*/true);
+        detail::hazard_end_short(h.hold);
         throw;
       }
     }

@@ -301,7 +301,10 @@ void hazard_retire(void* p, void (*del)(void*), bool defer, std::atomic<bool>* r
       // Not while deferred: that node waits for a scan anyway, and the flag
       // is a write to a line its readers are reading.
       if (retired_flag != nullptr && !defer && std::any_of(keep.begin(), keep.end(), [&](const retired& x) { return x.p == p; }))
-        retired_flag->store(true, std::memory_order_relaxed);  // not yet on the list: still ours
+        // Release: a hold that reads it set (acquire) is ordered after our
+        // unlinking exchange, so hazard_let_go's scan is the writer's half
+        // of the Dekker protocol as ours is. Not yet on the list: still ours.
+        retired_flag->store(true, std::memory_order_release);
       lock_guard l(g_retired_lock);
       auto& list = g_retired();
       list.insert(list.end(), keep.begin(), keep.end());

@@ -299,7 +299,7 @@ inline void hazard_end(hazard_hold hold, bool sticky) noexcept {
 // next publish must take that line back: scanning on every store of a value
 // that is stored about once a microsecond made each borrow after a store
 // cost one more cross-core miss.
-// retired_flag, if given, is set (relaxed, while p is still the caller's)
+// retired_flag, if given, is set (release, while p is still the caller's)
 // when a scan finds p named and lists it: a hold that reads it set may free
 // p when it ends (hazard_let_go). A deferred p is not flagged (it waits for
 // a scan in any case).
