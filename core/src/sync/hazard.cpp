@@ -102,6 +102,14 @@ hazard_record* claim_record() noexcept {
   return r;
 }
 
+// Slot i names p already: take its primary hold if the mark is clear (read
+// with acquire, as the inline reader does); false if another hold has it.
+bool take_primary(hazard_record* r, int i) noexcept {
+  if (r->primary[i].load(std::memory_order_acquire) != 0) return false;
+  r->primary[i].store(1, std::memory_order_relaxed);
+  return true;
+}
+
 // Name src's current node in r's slot i (the protocol in the header).
 hazard_borrowed publish(hazard_record* r, int i, const std::atomic<const void*>& src, hazard_hold flags) noexcept {
   const void* p = src.load(std::memory_order_acquire);
@@ -140,10 +148,7 @@ hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::ato
   // in another slot (home was active when it was named).
   for (int i = 0; i < hazard_record::nslots; ++i)
     if (r->slot[i].load(std::memory_order_relaxed) == p) {
-      if (r->primary[i].load(std::memory_order_acquire) == 0) {  // acquire: see the inline reader
-        r->primary[i].store(1, std::memory_order_relaxed);
-        return {p, hazard_make_hold(r, i, hazard_primary)};
-      }
+      if (take_primary(r, i)) return {p, hazard_make_hold(r, i, hazard_primary)};
       r->count_acquire(i);
       return {p, hazard_make_hold(r, i, 0)};
     }
@@ -161,8 +166,7 @@ hazard_borrowed hazard_snapshot_slow(const std::atomic<const void*>& src) noexce
   const int i = hazard_home(&src);
   const void* p = src.load(std::memory_order_acquire);
   if (r->slot[i].load(std::memory_order_relaxed) == p) {
-    if (r->primary[i].load(std::memory_order_acquire) != 0) return {nullptr, 0};  // nested: count a reference
-    r->primary[i].store(1, std::memory_order_relaxed);
+    if (!take_primary(r, i)) return {nullptr, 0};  // nested: count a reference
     return {p, hazard_make_hold(r, i, hazard_primary)};
   }
   // Home reads another node: a long snapshot of it, or a borrow.
@@ -175,11 +179,9 @@ void hazard_let_go(const void* p, hazard_hold ended) noexcept {
   retired victim{};
   {
     runtime_section rs;
+    // Our own idle names go (p's among them), as a store's do.
     hazard_record* r = hazard_tls();
-    if (r == hazard_record_of(ended))
-      for (int i = 0; i < hazard_record::nslots; ++i)
-        if (r->slot[i].load(std::memory_order_relaxed) == p && !r->active(i))
-          r->slot[i].store(nullptr, std::memory_order_release);
+    if (r == hazard_record_of(ended)) clear_idle_names(r);
     // Under the lock, so that nobody frees p (and reuses its address for a
     // node retired while named) between the test and the erase.
     lock_guard l(g_retired_lock);

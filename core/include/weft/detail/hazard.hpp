@@ -153,9 +153,12 @@ static_assert(offsetof(hazard_record, primary) == hazard_short);
 inline hazard_record* hazard_record_of(hazard_hold h) noexcept {
   return reinterpret_cast<hazard_record*>(h & ~hazard_hold{alignof(hazard_record) - 1});
 }
+// The slot of a hold known to be short (no test of the encoding).
+inline int hazard_short_slot(hazard_hold h) noexcept {
+  return static_cast<int>((h & (hazard_short - 1)) / sizeof(std::atomic<std::uint32_t>));
+}
 inline int hazard_slot_of(hazard_hold h) noexcept {
-  if ((h & hazard_short) != 0)
-    return static_cast<int>((h & (hazard_short - 1)) / sizeof(std::atomic<std::uint32_t>));
+  if ((h & hazard_short) != 0) return hazard_short_slot(h);
   return static_cast<int>(h & hazard_index_mask);
 }
 // A hold of slot i; a short one when flags are hazard_primary alone.
@@ -182,10 +185,11 @@ struct hazard_borrowed {
 hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept;
 void hazard_end_slow(hazard_hold hold, bool sticky) noexcept;
 
-// Hold src's current node. src never holds null (an empty atomic_value points
-// at atomic_value_empty): an unnamed slot holds null, and must not match.
-inline hazard_borrowed hazard_borrow_inline(const std::atomic<const void*>& src,
-                                            std::atomic<bool>* named_mark = nullptr) noexcept {
+// The hit shared by borrow and snapshot: src's current node is already named
+// in this thread's home slot and its primary mark is clear; take the mark.
+// src never holds null (an empty atomic_value points at atomic_value_empty):
+// an unnamed slot holds null, and must not match.
+inline bool hazard_hit(const std::atomic<const void*>& src, hazard_borrowed& out) noexcept {
   hazard_record* r = hazard_tls();
   const void* p = src.load(std::memory_order_acquire);
   const int i = hazard_home(&src);
@@ -197,9 +201,23 @@ inline hazard_borrowed hazard_borrow_inline(const std::atomic<const void*>& src,
   const bool unmarked = r->primary[i].load(std::memory_order_acquire) == 0;
   if (WEFT_LIKELY(named & unmarked)) {
     r->primary[i].store(1, std::memory_order_relaxed);
-    return {p, hazard_make_hold(r, i, hazard_primary)};
+    out = {p, hazard_make_hold(r, i, hazard_primary)};
+    return true;
   }
+  return false;
+}
+
+// Hold src's current node.
+inline hazard_borrowed hazard_borrow_inline(const std::atomic<const void*>& src,
+                                            std::atomic<bool>* named_mark = nullptr) noexcept {
+  hazard_borrowed h;
+  if (WEFT_LIKELY(hazard_hit(src, h))) return h;
   return hazard_borrow_slow(src, named_mark);
+}
+
+// A short hold's end: the mark's release store.
+inline void hazard_end_short_inline(hazard_hold hold) noexcept {
+  reinterpret_cast<std::atomic<std::uint32_t>*>(hold)->store(0, std::memory_order_release);
 }
 
 // End a hold. sticky (borrow): the name stays for the next borrow. Not
@@ -209,7 +227,7 @@ inline void hazard_end_inline(hazard_hold hold, bool sticky) noexcept {
   // A short hold, ended on any thread: nobody else writes the mark while it
   // is set, and it published nothing to take back.
   if (WEFT_LIKELY((hold & hazard_short) != 0)) {
-    reinterpret_cast<std::atomic<std::uint32_t>*>(hold)->store(0, std::memory_order_release);
+    hazard_end_short_inline(hold);
     return;
   }
   if (hold != 0) hazard_end_slow(hold, sticky);
@@ -223,26 +241,18 @@ inline void hazard_end_inline(hazard_hold hold, bool sticky) noexcept {
 // never has more snapshot holds than slots, however many snapshots it keeps.
 hazard_borrowed hazard_snapshot_slow(const std::atomic<const void*>& src) noexcept;
 inline hazard_borrowed hazard_snapshot_inline(const std::atomic<const void*>& src) noexcept {
-  hazard_record* r = hazard_tls();
-  const void* p = src.load(std::memory_order_acquire);
-  const int i = hazard_home(&src);
-  const bool named = r->slot[i].load(std::memory_order_relaxed) == p;
-  const bool unmarked = r->primary[i].load(std::memory_order_acquire) == 0;  // as in borrow
-  if (WEFT_LIKELY(named & unmarked)) {
-    r->primary[i].store(1, std::memory_order_relaxed);
-    return {p, hazard_make_hold(r, i, hazard_primary)};
-  }
+  hazard_borrowed h;
+  if (WEFT_LIKELY(hazard_hit(src, h))) return h;
   return hazard_snapshot_slow(src);
 }
 // The control-block buffer of a short hold's slot.
 inline void* hazard_snapshot_block(hazard_hold short_hold) noexcept {
-  const auto i = (short_hold & (hazard_short - 1)) / sizeof(std::atomic<std::uint32_t>);
-  return hazard_record_of(short_hold)->snapshot_block[i];
+  return hazard_record_of(short_hold)->snapshot_block[hazard_short_slot(short_hold)];
 }
 
 // p was retired while some slot named it (hazard_retire set its flag) and a
-// hold that read it has ended: take back this thread's idle name of p, if
-// the hold was this thread's, and free p now if no slot names it any more
+// hold that read it has ended: take back this thread's idle names (p's
+// among them), if the hold was this thread's, and free p now if no slot names it any more
 // (its last reader letting go, rather than the next store, frees it).
 void hazard_let_go(const void* p, hazard_hold ended) noexcept;
 
@@ -270,7 +280,7 @@ inline void hazard_end_short(hazard_hold hold) noexcept {
 #if WEFT_TSAN
   hazard_end_tsan(hold, /*sticky=*/true);
 #else
-  reinterpret_cast<std::atomic<std::uint32_t>*>(hold)->store(0, std::memory_order_release);
+  hazard_end_short_inline(hold);
 #endif
 }
 
