@@ -189,28 +189,27 @@ void BM_AtomicValueBorrow(benchmark::State& state) {
   atomic_value_readers(state, [](const weft::atomic_value<config>& v) { return v.borrow()->a.front(); });
 }
 
-// One goroutine reading an unchanging config in place, nobody storing: the
-// read path alone (borrow's sticky name hits every time).
-void BM_AtomicValueBorrowAlone(benchmark::State& state) {
+// One goroutine reading an unchanging config with read(v), nobody storing:
+// the read path alone (every read a hit).
+template <class Read>
+void read_alone(benchmark::State& state, Read read) {
   on_procs(state, [&] {
     weft::atomic_value<config> v;
     v.store(make_config(1));
     long sum = 0;
-    for (auto _ : state) sum += v.borrow()->a.front();
+    for (auto _ : state) sum += read(v);
     benchmark::DoNotOptimize(sum);
   });
 }
 
-// One goroutine taking snapshots of an unchanging config, nobody storing:
-// load()'s path alone (a hit: the control block built in the thread's slot).
+// In place (borrow's sticky name hits every time).
+void BM_AtomicValueBorrowAlone(benchmark::State& state) {
+  read_alone(state, [](const weft::atomic_value<config>& v) { return v.borrow()->a.front(); });
+}
+
+// As a snapshot (load: the control block built in the thread's slot).
 void BM_AtomicValueLoadAlone(benchmark::State& state) {
-  on_procs(state, [&] {
-    weft::atomic_value<config> v;
-    v.store(make_config(1));
-    long sum = 0;
-    for (auto _ : state) sum += v.load()->a.front();
-    benchmark::DoNotOptimize(sum);
-  });
+  read_alone(state, [](const weft::atomic_value<config>& v) { return v.load()->a.front(); });
 }
 
 // Reader: rlock, touch the config, runlock. The seed's writer takes the read
