@@ -217,12 +217,14 @@ func BenchmarkRWMutexRead(b *testing.B) {
 	var rw sync.RWMutex
 	cfg := freshConfig(0)
 	var stop atomic.Bool
+	var writes atomic.Int64 // how often the writer got in: writes/op
 	writerDone := make(chan struct{})
 	go func() {
 		for i := 1; !stop.Load(); i++ {
 			rw.Lock()
 			cfg = freshConfig(i)
 			rw.Unlock()
+			writes.Store(int64(i))
 		}
 		close(writerDone)
 	}()
@@ -231,6 +233,7 @@ func BenchmarkRWMutexRead(b *testing.B) {
 	n := b.N
 	b.ResetTimer()
 	cpu := startCPU()
+	before := writes.Load()
 	for k := 0; k < readers; k++ {
 		wg.Add(1)
 		go func(k int) {
@@ -246,6 +249,7 @@ func BenchmarkRWMutexRead(b *testing.B) {
 	}
 	wg.Wait()
 	cpu.report(b)
+	b.ReportMetric(float64(writes.Load()-before)/float64(b.N), "writes/op")
 	b.StopTimer()
 	stop.Store(true)
 	<-writerDone

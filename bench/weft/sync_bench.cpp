@@ -220,16 +220,23 @@ void BM_RWMutexRead(benchmark::State& state) {
     weft::rw_mutex rw;
     std::shared_ptr<const config> cfg = fresh_config(0);
     weft::atomic<bool> stop{false};
+    // How often the writer got in: writes/op (as atomic_value_readers' stores).
+    struct alignas(64) {
+      std::atomic<long> n{0};
+    } writes;
     weft::wait_group writer;
     writer.go([&] {
       for (int i = 1; !stop.load(std::memory_order_relaxed); ++i) {
         rw.lock();
         cfg = fresh_config(i);
         rw.unlock();
+        writes.n.store(i, std::memory_order_relaxed);
       }
     });
     const IterationCount n = state.max_iterations;
+    long written = 0;
     while (state.KeepRunningBatch(n)) {
+      const long before = writes.n.load(std::memory_order_relaxed);
       weft::wait_group wg;
       std::vector<long> seen(readers, 0);
       for (int k = 0; k < readers; ++k) {
@@ -250,10 +257,12 @@ void BM_RWMutexRead(benchmark::State& state) {
         });
       }
       wg.wait();
+      written += writes.n.load(std::memory_order_relaxed) - before;
       benchmark::DoNotOptimize(seen.data());
     }
     stop.store(true);
     writer.wait();
+    state.counters["writes/op"] = static_cast<double>(written) / static_cast<double>(state.iterations());
   });
 }
 
