@@ -235,7 +235,7 @@ void mutex::wake_one_waiter(std::int32_t old) noexcept {
     // Take the right to wake one.
     std::int32_t next = (old - one_waiter) | woken_bit;
     if (state_.compare_exchange_weak(old, next, std::memory_order_acq_rel, std::memory_order_relaxed)) {
-      detail::sema_release(&sema_, /*handoff=*/false);
+      detail::sema_release(&sema_, /*handoff=*/true);
       return;
     }
   }
@@ -260,23 +260,24 @@ void mutex::abandon_wait(std::uint8_t how_raw, bool starving) noexcept {
     case sema_unwound::woken_lost:
       // The goroutine that took our token plays the woken waiter's part.
       return;
-    case sema_unwound::woken: {
-      // We were the woken waiter: give up that role and let unlock's logic
-      // wake the next one.
+    case sema_unwound::woken:
+    case sema_unwound::handed: {
+      // Woken with the token. As in lock_slow, the mutex state says what the
+      // wake-up meant: a starving mutex was handed to us (take it as
+      // lock_slow would, then pass it on); otherwise we were the woken
+      // waiter (give up that role and let unlock's logic wake the next one).
       std::int32_t old = state_.load(std::memory_order_relaxed);
+      if ((old & starving_bit) != 0) {
+        std::int32_t delta = locked_bit - one_waiter;
+        if (!starving || waiters(old) == 1) delta -= starving_bit;
+        state_.fetch_add(delta, std::memory_order_acq_rel);
+        (void)unlock_impl();
+        return;
+      }
       while (!state_.compare_exchange_weak(old, old & ~woken_bit, std::memory_order_acq_rel,
                                            std::memory_order_relaxed)) {
       }
       wake_one_waiter(old & ~woken_bit);
-      return;
-    }
-    case sema_unwound::handed: {
-      // The mutex was handed to us: take it as lock_slow would, then pass it on.
-      std::int32_t old = state_.load(std::memory_order_relaxed);
-      std::int32_t delta = locked_bit - one_waiter;
-      if (!starving || waiters(old) == 1) delta -= starving_bit;
-      state_.fetch_add(delta, std::memory_order_acq_rel);
-      (void)unlock_impl();
       return;
     }
   }

@@ -56,7 +56,7 @@ void rw_mutex::lock_shared_wait(const weft::source_location& where) {
     std::int32_t r = reader_count_.fetch_sub(1, std::memory_order_acq_rel) - 1;
     if (how != sema_unwound::queued && r < 0 &&
         reader_wait_.fetch_sub(1, std::memory_order_acq_rel) - 1 == 0)
-      detail::sema_release(&writer_sem_, false);
+      detail::sema_release(&writer_sem_, /*handoff=*/true);
     throw;
   }
   detail::hb_acquire(&reader_sem_);
@@ -89,7 +89,7 @@ void rw_mutex::unlock_shared_slow(std::int32_t r) {
   }
   // A writer is pending: the last of the readers it waits for wakes it.
   if (reader_wait_.fetch_sub(1, std::memory_order_acq_rel) - 1 == 0)
-    detail::sema_release(&writer_sem_, false);
+    detail::sema_release(&writer_sem_, /*handoff=*/true);
 }
 
 void rw_mutex::unlock_shared_observed() {
@@ -108,7 +108,7 @@ void rw_mutex::unlock_shared_observed() {
                                                 std::memory_order_relaxed));
   // A writer is pending: the last of the readers it waits for wakes it.
   if (c - 1 < 0 && reader_wait_.fetch_sub(1, std::memory_order_acq_rel) - 1 == 0)
-    detail::sema_release(&writer_sem_, false);
+    detail::sema_release(&writer_sem_, /*handoff=*/true);
 }
 
 // --- writers ---
@@ -175,7 +175,7 @@ void rw_mutex::unlock_slow(std::int32_t r) {
       reader_count_.fetch_sub(max_readers, std::memory_order_relaxed);
       throw panic_error(unlock_misuse);
     }
-    detail::sema_release_n(&reader_sem_, static_cast<std::uint32_t>(r));
+    detail::sema_release_n(&reader_sem_, static_cast<std::uint32_t>(r), /*handoff=*/false);
   }
   const std::int32_t left = w_.state_.fetch_sub(1, std::memory_order_release) - 1;
   if (left != 0) inner_unlock_slow(left);
@@ -207,7 +207,7 @@ void rw_mutex::unlock_writer_state() {
   } while (!reader_count_.compare_exchange_weak(c, c + max_readers, std::memory_order_acq_rel,
                                                 std::memory_order_relaxed));
   const std::int32_t r = c + max_readers;
-  detail::sema_release_n(&reader_sem_, static_cast<std::uint32_t>(r));
+  detail::sema_release_n(&reader_sem_, static_cast<std::uint32_t>(r), /*handoff=*/false);
   // Let other writers in.
   if (!w_.unlock_impl()) detail::sync_fatal("sync: inconsistent RWMutex state");
 }

@@ -17,6 +17,15 @@ sema_root& sema_root_for(const void* addr) noexcept {
   return roots[(a >> 3) % root_count];
 }
 
+namespace {
+// nwait's writers all hold the root's lock, so taking waiters off the count is
+// a load and a store, not a read-modify-write (the increment in sema_acquire
+// stays one: it is the acquirer's half of the no-lost-wake-up handshake).
+void drop_waiters(sema_root& r, std::uint32_t k) noexcept {
+  r.nwait.store(r.nwait.load(std::memory_order_relaxed) - k, std::memory_order_relaxed);
+}
+}  // namespace
+
 sync_waiter* sema_root::head(const void* addr) const noexcept {
   for (sync_waiter* h = heads_; h != nullptr; h = h->next_addr)
     if (h->addr == addr) return h;
@@ -119,7 +128,7 @@ void abandon_hook::leave(void* arg) noexcept {
   lock_guard l(h->root->lock);
   if (!h->w->queued) return;
   h->root->remove(h->w);
-  if (h->counts_nwait) h->root->nwait.fetch_sub(1, std::memory_order_relaxed);
+  if (h->counts_nwait) drop_waiters(*h->root, 1);
 }
 
 bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept {
@@ -142,7 +151,7 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
     // Announce ourselves before the last look at the count (see the header).
     r.nwait.fetch_add(1, std::memory_order_seq_cst);
     if (sema_try_acquire(addr)) {
-      r.nwait.fetch_sub(1, std::memory_order_relaxed);
+      drop_waiters(r, 1);
       r.lock.unlock();
       return;
     }
@@ -160,7 +169,7 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
       sema_unwound state = sema_unwound::queued;
       if (w.queued) {
         r.remove(&w);
-        r.nwait.fetch_sub(1, std::memory_order_relaxed);
+        drop_waiters(r, 1);
       } else if (w.handoff) {
         state = sema_unwound::handed;
       } else {
@@ -174,50 +183,51 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
   }
 }
 
-void sema_release(std::atomic<std::uint32_t>* addr, bool handoff) noexcept {
-  runtime_section rs;
-  sema_root& r = sema_root_for(addr);
-  addr->fetch_add(1, std::memory_order_seq_cst);
-  // After the add, so that a waiter is either seen here or sees the token.
-  if (r.nwait.load(std::memory_order_seq_cst) == 0) return;
-  r.lock.lock();
-  if (r.nwait.load(std::memory_order_relaxed) == 0) {
-    // The token was taken by a goroutine that then did not wait.
-    r.lock.unlock();
-    return;
-  }
-  sync_waiter* w = r.dequeue(addr);
-  if (w != nullptr) r.nwait.fetch_sub(1, std::memory_order_relaxed);
-  r.lock.unlock();
-  if (w == nullptr) return;
-  // w is parked (it was queued under the lock we just held) and stays parked
-  // until ready: its record is ours to write until then.
-  if (handoff && sema_try_acquire(addr)) w->handoff = true;
-  ready(w->gp);
-}
+void sema_release(std::atomic<std::uint32_t>* addr, bool handoff) noexcept { sema_release_n(addr, 1, handoff); }
 
-void sema_release_n(std::atomic<std::uint32_t>* addr, std::uint32_t n) noexcept {
+void sema_release_n(std::atomic<std::uint32_t>* addr, std::uint32_t n, bool handoff) noexcept {
   if (n == 0) return;
   runtime_section rs;
   sema_root& r = sema_root_for(addr);
-  addr->fetch_add(n, std::memory_order_seq_cst);
-  // After the add, as in sema_release.
-  if (r.nwait.load(std::memory_order_seq_cst) == 0) return;
-  // n releases one after the other would each dequeue this address's first
-  // waiter: take up to n of them under one lock, ready them in queue order.
   sync_waiter* first = nullptr;
   sync_waiter** link = &first;
-  r.lock.lock();
-  for (std::uint32_t i = 0; i < n && r.nwait.load(std::memory_order_relaxed) != 0; ++i) {
-    sync_waiter* w = r.dequeue(addr);
-    if (w == nullptr) break;
-    r.nwait.fetch_sub(1, std::memory_order_relaxed);
-    *link = w;
-    link = &w->next;  // free once dequeued: chain the ones to ready
+  std::uint32_t k = 0;
+  if (r.nwait.load(std::memory_order_seq_cst) == 0) {
+    // Nobody waits on this root: the tokens go to the count, and then we look
+    // again (the releaser's half of the handshake: add, then look).
+    addr->fetch_add(n, std::memory_order_seq_cst);
+    if (r.nwait.load(std::memory_order_seq_cst) == 0) return;
+    // Someone queued meanwhile and may have missed the tokens: wake up to n
+    // of addr's waiters (handing each a token if asked to and one is left).
+    r.lock.lock();
+    for (; k < n; ++k) {
+      sync_waiter* w = r.dequeue(addr);
+      if (w == nullptr) break;
+      w->handoff = handoff && sema_try_acquire(addr);
+      *link = w;
+      link = &w->next;  // free once dequeued: chain the ones to ready
+    }
+  } else {
+    // Waiters queued before we took the lock are in the queue; later ones see
+    // the count under the lock. Handing off, each of addr's first n waiters
+    // gets its token directly (no add for it, and no take when it wakes) and
+    // only the tokens nobody waits for go to the count; otherwise all go to
+    // the count and the woken waiters take theirs when they run.
+    r.lock.lock();
+    for (; k < n; ++k) {
+      sync_waiter* w = r.dequeue(addr);
+      if (w == nullptr) break;
+      w->handoff = handoff;
+      *link = w;
+      link = &w->next;
+    }
+    const std::uint32_t left = handoff ? n - k : n;
+    if (left != 0) addr->fetch_add(left, std::memory_order_seq_cst);
   }
+  if (k != 0) drop_waiters(r, k);
   r.lock.unlock();
-  // Each w is parked until ready (queued under the lock we held); read its
-  // link before readying it, as it may run and return at once.
+  // Each w is parked until ready (it was queued under the lock we held); read
+  // its link before readying it, as it may run and return at once.
   for (sync_waiter* w = first; w != nullptr;) {
     sync_waiter* next = w->next;
     ready(w->gp);

@@ -6,17 +6,30 @@
 // address, so a primitive stays a few words and owns no lock of its own.
 //
 //   sema_acquire(addr): take a token, or queue on addr's root and park until a
-//     release wakes us; a woken waiter competes for the token again (a
-//     goroutine arriving meanwhile may take it) unless the release handed it
-//     over directly (handoff: mutex starvation mode).
-//   sema_release(addr, handoff): add a token and wake the first waiter.
+//     release wakes us; a woken waiter takes the token again, competing with
+//     goroutines arriving meanwhile, unless the release handed it over.
+//   sema_release(addr, handoff): wake the first waiter, or with nobody queued
+//     add the token to the count. `handoff`: the waiter gets the token
+//     directly, so nobody arriving meanwhile can take it.
+//
+// Go hands off only in mutex starvation mode. Here a handoff is also the
+// cheaper wake-up: the release does no add for the waiter and the waiter no
+// take when it wakes, two read-modify-writes fewer. So mutex (its woken waiter
+// then never loses the token to an arrival and queues again), wait_group
+// (nobody else takes its tokens) and rw_mutex's writer hand off. rw_mutex's
+// readers do not: their tokens are interchangeable, and a reader arriving
+// behind the next writer that takes one runs on instead of parking (Go's
+// behaviour, and most of RWMutexRead's throughput).
 //
 // No lost wake-ups: an acquirer announces itself in root.nwait (seq_cst)
-// before its last look at the count, and a releaser adds its token (seq_cst)
-// before looking at nwait; so either the acquirer sees the token or the
-// releaser sees the waiter. The waiter parks with the root lock held and the
-// lock is released only once it is off its stack (kernel protocol), so a
-// releaser, which dequeues under that lock, readies only parked goroutines.
+// before its last look at the count, under the root's lock. A releaser that
+// sees nwait == 0 adds its token (seq_cst) and then looks at nwait again; so
+// either the acquirer sees the token or the releaser sees the waiter. A
+// releaser that sees nwait != 0 takes the lock: a waiter queued before is in
+// the queue, one that comes after sees, under the lock, the tokens added to
+// the count. The waiter parks with the root lock held and the lock is
+// released only once it is off its stack (kernel protocol), so a releaser,
+// which dequeues under that lock, readies only parked goroutines.
 //
 // Each root's lock also guards cond's notify list (cond.cpp): its waiters use
 // the same queue, keyed by the cond, and carry a ticket.
@@ -47,7 +60,7 @@ struct sync_waiter {
   sync_waiter* prev_addr = nullptr;
   sync_waiter* next_addr = nullptr;
   std::uint32_t ticket = 0;  // cond: the notify ticket waited for
-  bool handoff = false;      // sema: the releaser took the token for us
+  bool handoff = false;      // sema: the releaser handed us the token
   bool queued = false;
 };
 
@@ -83,7 +96,7 @@ sema_root& sema_root_for(const void* addr) noexcept;
 // What had happened to a waiter when its park threw forced_unwind (a
 // scheduler tearing down): still queued (now removed); woken by a plain
 // release, and it has now taken the token (woken) or another goroutine took it
-// first (woken_lost); or handed a token by a handoff release.
+// first (woken_lost); or handed its token by the release.
 enum class sema_unwound : std::uint8_t { queued, woken, woken_lost, handed };
 
 // Take one token from *addr, parking while there is none. `lifo`: queue at the
@@ -93,12 +106,12 @@ enum class sema_unwound : std::uint8_t { queued, woken, woken_lost, handed };
 // exception propagates.
 void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, const void* obj,
                   const weft::source_location& where, sema_unwound* unwound = nullptr);
-// Add one token to *addr and wake its first waiter. `handoff`: take the token
-// on the waiter's behalf, so nobody arriving meanwhile can.
+// Release one token: to addr's first waiter, woken (handed the token if
+// `handoff`), or to the count.
 void sema_release(std::atomic<std::uint32_t>* addr, bool handoff) noexcept;
-// n plain releases at once (no handoff): add n tokens and wake up to n of
-// addr's first waiters, in queue order, taking the root lock once.
-void sema_release_n(std::atomic<std::uint32_t>* addr, std::uint32_t n) noexcept;
+// n releases at once: up to n of addr's first waiters woken in queue order,
+// the root lock taken once.
+void sema_release_n(std::atomic<std::uint32_t>* addr, std::uint32_t n, bool handoff) noexcept;
 // Take a token if there is one (Go's cansemacquire).
 bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept;
 

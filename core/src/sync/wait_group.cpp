@@ -43,7 +43,7 @@ void wait_group::add_slow(int delta, std::uint64_t s) {
   // add_observed).
   if (state_.load(std::memory_order_relaxed) != s) throw panic_error(concurrent_add);
   state_.store(0, std::memory_order_release);
-  for (std::uint32_t k = w; k != 0; --k) detail::sema_release(&sema_, false);
+  detail::sema_release_n(&sema_, w, /*handoff=*/true);
 }
 
 void wait_group::add_observed(int delta) {
@@ -72,7 +72,7 @@ void wait_group::add_observed(int delta) {
   if (state_.load(std::memory_order_relaxed) != next) throw panic_error(concurrent_add);
   // Reset the waiter count and release them all.
   state_.store(0, std::memory_order_release);
-  for (; w != 0; --w) detail::sema_release(&sema_, false);
+  detail::sema_release_n(&sema_, w, /*handoff=*/true);
 }
 
 void wait_group::wait_observed(const weft::source_location& where) {
