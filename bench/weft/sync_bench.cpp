@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <mutex>
+#include <new>
 #include <shared_mutex>
 #include <vector>
 
@@ -212,6 +213,34 @@ void BM_AtomicValueLoadAlone(benchmark::State& state) {
   read_alone(state, [](const weft::atomic_value<config>& v) { return v.load()->a.front(); });
 }
 
+// The floor under load(): a std::shared_ptr<const config> built over a block
+// that is already there (no allocation, a deleter that does nothing) and
+// dropped, and nothing else; the loop is read_alone's. Any load() that
+// returns a shared_ptr pays this on top of finding the value (BorrowAlone).
+// A baseline with no Go twin: Go's Load returns a pointer the GC keeps.
+template <class T>
+struct one_block_allocator {
+  using value_type = T;
+  alignas(64) static inline unsigned char block[64];
+  one_block_allocator() = default;
+  template <class U>
+  one_block_allocator(const one_block_allocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    static_assert(sizeof(T) <= sizeof(block));
+    if (n != 1) throw std::bad_alloc();
+    return reinterpret_cast<T*>(block);
+  }
+  void deallocate(T*, std::size_t) noexcept {}
+  friend bool operator==(const one_block_allocator&, const one_block_allocator&) noexcept { return true; }
+};
+
+void BM_SharedPtrBuildDrop(benchmark::State& state) {
+  static const config fixed = make_config(1);
+  read_alone(state, [](const weft::atomic_value<config>&) {
+    return std::shared_ptr<const config>(&fixed, [](const config*) {}, one_block_allocator<config>{})->a.front();
+  });
+}
+
 // Reader: rlock, touch the config, runlock. The seed's writer takes the read
 // lock to replace the config (a data race); here it takes the write lock.
 void BM_RWMutexRead(benchmark::State& state) {
@@ -356,6 +385,7 @@ void register_sync_benchmarks() {
            benchmark::RegisterBenchmark("BM_AtomicValueBorrow", BM_AtomicValueBorrow),
            benchmark::RegisterBenchmark("BM_AtomicValueBorrowAlone", BM_AtomicValueBorrowAlone),
            benchmark::RegisterBenchmark("BM_AtomicValueLoadAlone", BM_AtomicValueLoadAlone),
+           benchmark::RegisterBenchmark("BM_SharedPtrBuildDrop", BM_SharedPtrBuildDrop),
            benchmark::RegisterBenchmark("BM_RWMutexRead", BM_RWMutexRead),
            benchmark::RegisterBenchmark("BM_WaitGroup", BM_WaitGroup),
            benchmark::RegisterBenchmark("BM_ContextWithCancel", BM_ContextWithCancel),
