@@ -84,21 +84,23 @@ WEFT_RUNTIME_TEST(Sema, PlainReleaseLetsAnArrivalTakeTheToken) {
 // n releases at once: each queued waiter gets one token, the rest stay in the
 // count for later acquirers, handing off or not.
 WEFT_RUNTIME_TEST(Sema, ReleaseNWakesEveryWaiterAndCountsTheRest) {
+  // (No SCOPED_TRACE: gtest keeps it per OS thread, and this goroutine may
+  // resume on another worker after wg.wait().)
   for (bool handoff : {true, false}) {
-    SCOPED_TRACE(handoff ? "handoff" : "plain");
+    const char* how = handoff ? "handoff" : "plain";
     std::atomic<std::uint32_t> count{0};
     std::atomic<int> done{0};
     weft::wait_group wg;
     for (int k = 0; k < 3; ++k) acquirer(&count, wg, done);
     wait_until_queued(&count, 3);
     sema_release_n(&count, 5, handoff);
-    EXPECT_EQ(queued_on(&count), 0);
+    EXPECT_EQ(queued_on(&count), 0) << how;
     wg.wait();
-    EXPECT_EQ(done.load(), 3);
-    EXPECT_EQ(count.load(), 2u) << "tokens nobody waited for";
-    EXPECT_TRUE(sema_try_acquire(&count));
-    EXPECT_TRUE(sema_try_acquire(&count));
-    EXPECT_FALSE(sema_try_acquire(&count));
+    EXPECT_EQ(done.load(), 3) << how;
+    EXPECT_EQ(count.load(), 2u) << how << ": tokens nobody waited for";
+    EXPECT_TRUE(sema_try_acquire(&count)) << how;
+    EXPECT_TRUE(sema_try_acquire(&count)) << how;
+    EXPECT_FALSE(sema_try_acquire(&count)) << how;
   }
 }
 
