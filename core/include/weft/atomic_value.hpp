@@ -147,12 +147,9 @@ struct snapshot_allocator {
   void deallocate(U* p, std::size_t n) noexcept {
     if (!in_slot || n != 1) ::operator delete(p);
     // Read while the hold still protects the node (acquire: see hazard_let_go).
-    if (WEFT_LIKELY(!node->retired.load(std::memory_order_acquire))) {
-      hazard_end_short(hold);
-      return;
-    }
+    const bool retired = node->retired.load(std::memory_order_acquire);
     hazard_end_short(hold);
-    hazard_let_go(node, hold);
+    if (WEFT_UNLIKELY(retired)) hazard_let_go(node, hold);
   }
   template <class V>
   bool operator==(const snapshot_allocator<V>& o) const noexcept {

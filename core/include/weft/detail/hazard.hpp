@@ -251,9 +251,9 @@ inline void* hazard_snapshot_block(hazard_hold short_hold) noexcept {
 }
 
 // p was retired while some slot named it (hazard_retire set its flag) and a
-// hold that read it has ended: take back this thread's idle names (p's
-// among them), if the hold was this thread's, and free p now if no slot names it any more
-// (its last reader letting go, rather than the next store, frees it).
+// hold that read it has ended: take back this thread's idle names (p's among
+// them), if the hold was this thread's, and free p now if no slot names it
+// any more (its last reader letting go, rather than the next store, frees it).
 void hazard_let_go(const void* p, hazard_hold ended) noexcept;
 
 #if WEFT_TSAN
