@@ -189,38 +189,32 @@ void sema_release_n(std::atomic<std::uint32_t>* addr, std::uint32_t n, bool hand
   if (n == 0) return;
   runtime_section rs;
   sema_root& r = sema_root_for(addr);
+  // Nobody waits on this root: the tokens go to the count, and then we look
+  // again (the releaser's half of the handshake: add, then look). If someone
+  // queued meanwhile it may have missed them: wake it below, handing it a
+  // token if asked to and one is still there.
+  const bool added = r.nwait.load(std::memory_order_seq_cst) == 0;
+  if (added) {
+    addr->fetch_add(n, std::memory_order_seq_cst);
+    if (r.nwait.load(std::memory_order_seq_cst) == 0) return;
+  }
+  // Otherwise waiters queued before we take the lock are in the queue, and
+  // later ones see the count under the lock. Handing off, each of addr's
+  // first n waiters gets its token directly (no add for it, and no take when
+  // it wakes) and only the tokens nobody waits for go to the count; else all
+  // go to the count and the woken waiters take theirs when they run.
   sync_waiter* first = nullptr;
   sync_waiter** link = &first;
   std::uint32_t k = 0;
-  if (r.nwait.load(std::memory_order_seq_cst) == 0) {
-    // Nobody waits on this root: the tokens go to the count, and then we look
-    // again (the releaser's half of the handshake: add, then look).
-    addr->fetch_add(n, std::memory_order_seq_cst);
-    if (r.nwait.load(std::memory_order_seq_cst) == 0) return;
-    // Someone queued meanwhile and may have missed the tokens: wake up to n
-    // of addr's waiters (handing each a token if asked to and one is left).
-    r.lock.lock();
-    for (; k < n; ++k) {
-      sync_waiter* w = r.dequeue(addr);
-      if (w == nullptr) break;
-      w->handoff = handoff && sema_try_acquire(addr);
-      *link = w;
-      link = &w->next;  // free once dequeued: chain the ones to ready
-    }
-  } else {
-    // Waiters queued before we took the lock are in the queue; later ones see
-    // the count under the lock. Handing off, each of addr's first n waiters
-    // gets its token directly (no add for it, and no take when it wakes) and
-    // only the tokens nobody waits for go to the count; otherwise all go to
-    // the count and the woken waiters take theirs when they run.
-    r.lock.lock();
-    for (; k < n; ++k) {
-      sync_waiter* w = r.dequeue(addr);
-      if (w == nullptr) break;
-      w->handoff = handoff;
-      *link = w;
-      link = &w->next;
-    }
+  r.lock.lock();
+  for (; k < n; ++k) {
+    sync_waiter* w = r.dequeue(addr);
+    if (w == nullptr) break;
+    w->handoff = handoff && (!added || sema_try_acquire(addr));
+    *link = w;
+    link = &w->next;  // free once dequeued: chain the ones to ready
+  }
+  if (!added) {
     const std::uint32_t left = handoff ? n - k : n;
     if (left != 0) addr->fetch_add(left, std::memory_order_seq_cst);
   }
