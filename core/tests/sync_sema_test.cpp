@@ -31,13 +31,21 @@ void wait_until_queued(std::atomic<std::uint32_t>* addr, int n) {
   while (queued_on(addr) < n) weft::yield();
 }
 
-// Start a goroutine that takes a token from addr and counts itself done.
-void acquirer(std::atomic<std::uint32_t>* addr, weft::wait_group& wg, std::atomic<int>& done) {
-  wg.go([addr, &done] {
-    sema_acquire(addr, false, wait_reason::mutex, addr, weft::source_location::current());
-    done.fetch_add(1);
-  });
-}
+// n goroutines, each taking a token from *addr and counting itself done,
+// all queued on addr before the constructor returns.
+struct queued_acquirers {
+  std::atomic<std::uint32_t>* addr;
+  std::atomic<int> done{0};
+  weft::wait_group wg;
+  queued_acquirers(std::atomic<std::uint32_t>* a, int n) : addr(a) {
+    for (int k = 0; k < n; ++k)
+      wg.go([this] {
+        sema_acquire(addr, false, wait_reason::mutex, addr, weft::source_location::current());
+        done.fetch_add(1);
+      });
+    wait_until_queued(addr, n);
+  }
+};
 
 }  // namespace
 
@@ -47,15 +55,12 @@ WEFT_RUNTIME_SUITE(Sema);
 // proceeds without taking one, and the count stays at zero.
 WEFT_RUNTIME_TEST(Sema, HandoffGivesTheQueuedWaiterItsToken) {
   std::atomic<std::uint32_t> count{0};
-  std::atomic<int> done{0};
-  weft::wait_group wg;
-  acquirer(&count, wg, done);
-  wait_until_queued(&count, 1);
+  queued_acquirers q(&count, 1);
   sema_release(&count, /*handoff=*/true);
   EXPECT_EQ(queued_on(&count), 0);
   EXPECT_FALSE(sema_try_acquire(&count)) << "an arrival took the token handed to the waiter";
-  wg.wait();
-  EXPECT_EQ(done.load(), 1);
+  q.wg.wait();
+  EXPECT_EQ(q.done.load(), 1);
   EXPECT_EQ(count.load(), 0u);
 }
 
@@ -64,20 +69,17 @@ WEFT_RUNTIME_TEST(Sema, HandoffGivesTheQueuedWaiterItsToken) {
 // and the next release lets it through.
 WEFT_RUNTIME_TEST(Sema, PlainReleaseLetsAnArrivalTakeTheToken) {
   std::atomic<std::uint32_t> count{0};
-  std::atomic<int> done{0};
-  weft::wait_group wg;
-  acquirer(&count, wg, done);
-  wait_until_queued(&count, 1);
+  queued_acquirers q(&count, 1);
   sema_release(&count, /*handoff=*/false);
   EXPECT_EQ(queued_on(&count), 0);
   // The woken waiter may already have taken it (another worker ran it).
   if (sema_try_acquire(&count)) {
     wait_until_queued(&count, 1);  // it woke, found no token and queued again
-    EXPECT_EQ(done.load(), 0);
+    EXPECT_EQ(q.done.load(), 0);
     sema_release(&count, /*handoff=*/false);
   }
-  wg.wait();
-  EXPECT_EQ(done.load(), 1);
+  q.wg.wait();
+  EXPECT_EQ(q.done.load(), 1);
   EXPECT_EQ(count.load(), 0u);
 }
 
@@ -85,18 +87,15 @@ WEFT_RUNTIME_TEST(Sema, PlainReleaseLetsAnArrivalTakeTheToken) {
 // count for later acquirers, handing off or not.
 WEFT_RUNTIME_TEST(Sema, ReleaseNWakesEveryWaiterAndCountsTheRest) {
   // (No SCOPED_TRACE: gtest keeps it per OS thread, and this goroutine may
-  // resume on another worker after wg.wait().)
+  // resume on another worker after q.wg.wait().)
   for (bool handoff : {true, false}) {
     const char* how = handoff ? "handoff" : "plain";
     std::atomic<std::uint32_t> count{0};
-    std::atomic<int> done{0};
-    weft::wait_group wg;
-    for (int k = 0; k < 3; ++k) acquirer(&count, wg, done);
-    wait_until_queued(&count, 3);
+    queued_acquirers q(&count, 3);
     sema_release_n(&count, 5, handoff);
     EXPECT_EQ(queued_on(&count), 0) << how;
-    wg.wait();
-    EXPECT_EQ(done.load(), 3) << how;
+    q.wg.wait();
+    EXPECT_EQ(q.done.load(), 3) << how;
     EXPECT_EQ(count.load(), 2u) << how << ": tokens nobody waited for";
     EXPECT_TRUE(sema_try_acquire(&count)) << how;
     EXPECT_TRUE(sema_try_acquire(&count)) << how;
@@ -115,16 +114,13 @@ WEFT_RUNTIME_TEST(Sema, ReleaseOnASharedRootWithNoWaiterOfItsOwnCountsTheToken) 
   ASSERT_EQ(&sema_root_for(waited), &sema_root_for(other));
   waited->store(0);
   other->store(0);
-  std::atomic<int> done{0};
-  weft::wait_group wg;
-  acquirer(waited, wg, done);
-  wait_until_queued(waited, 1);
+  queued_acquirers q(waited, 1);
   for (bool handoff : {true, false}) sema_release(other, handoff);
   EXPECT_EQ(other->load(), 2u);
   EXPECT_EQ(queued_on(waited), 1);
-  EXPECT_EQ(done.load(), 0);
+  EXPECT_EQ(q.done.load(), 0);
   sema_release(waited, /*handoff=*/true);
-  wg.wait();
-  EXPECT_EQ(done.load(), 1);
+  q.wg.wait();
+  EXPECT_EQ(q.done.load(), 1);
   EXPECT_EQ(waited->load(), 0u);
 }
