@@ -10,18 +10,14 @@
 #include <random>
 #include <vector>
 
-#include "weft/detail/config.hpp"
+#include "stress.hpp"
 
 using namespace std::chrono_literals;
+using weft_stress::scale;
 
-namespace {
-// ThreadSanitizer: ~850 KB per live goroutine and a cap of ~8000 fibers.
-constexpr int scale = WEFT_TSAN ? 1 : 4;
-
-class Stress : public ::testing::TestWithParam<unsigned> {};
+// Every stress file's TEST_Ps, at each worker count.
 INSTANTIATE_TEST_SUITE_P(Procs, Stress, ::testing::Values(1u, 2u, 4u, 8u),
                          [](const auto& info) { return "procs" + std::to_string(info.param); });
-}  // namespace
 
 TEST_P(Stress, SelectStormDeliversEveryValueOnce) {
   // Senders and selecting receivers over 4 channels of mixed capacity; every

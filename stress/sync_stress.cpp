@@ -13,30 +13,19 @@
 #include <shared_mutex>
 #include <vector>
 
-#include "weft/detail/config.hpp"
+#include "stress.hpp"
 
 using namespace std::chrono_literals;
+using weft_stress::scale;
 
-namespace {
-// ThreadSanitizer: ~850 KB per live goroutine and a cap of ~8000 fibers.
-constexpr int scale = WEFT_TSAN ? 1 : 4;
-
-class SyncStress : public ::testing::TestWithParam<unsigned> {};
-INSTANTIATE_TEST_SUITE_P(Procs, SyncStress, ::testing::Values(1u, 2u, 4u, 8u),
-                         [](const auto& info) { return "procs" + std::to_string(info.param); });
-}  // namespace
-
-TEST_P(SyncStress, MutexCountsEveryIncrementThroughParksAndStarvation) {
+TEST_P(Stress, MutexCountsEveryIncrementThroughParksAndStarvation) {
   // Goroutines increment a plain counter under one mutex. Some hold it across
   // a yield (others park behind them), and one now and then across a sleep
   // past the 1 ms starvation threshold (the queue goes into starvation mode
   // and the mutex is handed from waiter to waiter). Inside, the holder checks
   // that nobody else is: a token handed twice would let two in.
   const int goroutines = 4 * scale, per = 2000;
-  struct {
-    long counter = 0;
-    long overlaps = 0;
-  } r;
+  long counted = 0, overlaps_seen = 0;
   weft::run({.procs = GetParam()}, [&] {
     weft::mutex mu;
     long counter = 0;
@@ -62,14 +51,14 @@ TEST_P(SyncStress, MutexCountsEveryIncrementThroughParksAndStarvation) {
         }
       });
     wg.wait();
-    r.counter = counter;
-    r.overlaps = overlaps.load();
+    counted = counter;
+    overlaps_seen = overlaps.load();
   });
-  EXPECT_EQ(r.counter, long{goroutines} * per);
-  EXPECT_EQ(r.overlaps, 0);
+  EXPECT_EQ(counted, long{goroutines} * per);
+  EXPECT_EQ(overlaps_seen, 0);
 }
 
-TEST_P(SyncStress, RWMutexWritersAndReadersNeverOverlap) {
+TEST_P(Stress, RWMutexWritersAndReadersNeverOverlap) {
   // Two writers keep a pair (a, ~a) whole under the write lock, yielding
   // between the halves; readers check it under the read lock, some across a
   // yield. Readers that arrive behind a pending writer park and are woken by
@@ -78,10 +67,7 @@ TEST_P(SyncStress, RWMutexWritersAndReadersNeverOverlap) {
   // inside with a writer (checked on both sides: a writer let in early by a
   // stray token would find a reader inside).
   const int readers = 4 * scale, reads = 3000, writes = 1500;
-  struct {
-    long torn = 0;
-    long written = 0;
-  } r;
+  long torn_seen = 0, writes_seen = 0;
   weft::run({.procs = GetParam()}, [&] {
     weft::rw_mutex rw;
     long a = 0, b = ~0L;
@@ -117,14 +103,14 @@ TEST_P(SyncStress, RWMutexWritersAndReadersNeverOverlap) {
       });
     wg.wait();
     if (a != written.load()) torn++;
-    r.torn = torn.load();
-    r.written = written.load();
+    torn_seen = torn.load();
+    writes_seen = written.load();
   });
-  EXPECT_EQ(r.torn, 0);
-  EXPECT_EQ(r.written, 2L * writes);
+  EXPECT_EQ(torn_seen, 0);
+  EXPECT_EQ(writes_seen, 2L * writes);
 }
 
-TEST_P(SyncStress, WaitGroupReleasesEveryWaiterOfEveryRound) {
+TEST_P(Stress, WaitGroupReleasesEveryWaiterOfEveryRound) {
   // Round after round: workers finish while several goroutines wait on the
   // same wait_group, so done() releases them all at once. Every waiter of
   // every round must return, and only after that round's workers are done.
@@ -152,15 +138,12 @@ TEST_P(SyncStress, WaitGroupReleasesEveryWaiterOfEveryRound) {
   EXPECT_EQ(too_early.load(), 0);
 }
 
-TEST_P(SyncStress, CondQueueHandsEveryItemToOneConsumer) {
+TEST_P(Stress, CondQueueHandsEveryItemToOneConsumer) {
   // The seeds' Cond queue: producers push under the mutex and signal (or
   // broadcast now and then); consumers wait while the queue is empty. Every
   // item is taken exactly once.
   const int producers = 2 * scale, consumers = 2 * scale, per = 1500;
-  struct {
-    long sum = 0;
-    long count = 0;
-  } r;
+  long sum_taken = 0, items_taken = 0;
   weft::run({.procs = GetParam()}, [&] {
     weft::mutex mu;
     weft::cond cv(mu);
@@ -197,10 +180,10 @@ TEST_P(SyncStress, CondQueueHandsEveryItemToOneConsumer) {
       cv.broadcast();
     }
     taken.wait();
-    r.sum = sum.load();
-    r.count = count.load();
+    sum_taken = sum.load();
+    items_taken = count.load();
   });
   const long n = long{producers} * per;
-  EXPECT_EQ(r.count, n);
-  EXPECT_EQ(r.sum, n * (n + 1) / 2);
+  EXPECT_EQ(items_taken, n);
+  EXPECT_EQ(sum_taken, n * (n + 1) / 2);
 }
