@@ -36,7 +36,7 @@ BENCHMARKS = ["PingPong", "SPSC", "MPMC4x4", "Select2Ready", "SelectDefault",
               # sync, context and rate (issue 3: bench/weft/sync_bench.cpp and
               # bench/go/sync_bench_test.go; weft and Go only)
               "MutexUncontended", "Mutex4Way", "RWMutexReadMostly", "AtomicValueLoad", "AtomicValueBorrow", "AtomicValueBorrowAlone", "AtomicValueLoadAlone",
-              "SharedPtrBuildDrop",
+              "AtomicValueLoadShared", "AtomicValueLoadSharedAlone", "SharedPtrBuildDrop",
               "RWMutexRead", "WaitGroup", "ContextWithCancel", "OnceFast", "RateAllow",
               "RateAllowN"]
 # Benchmarks whose op is a whole batch of goroutines: their time is shown per

@@ -206,8 +206,9 @@ struct stamped {
 TEST_P(Stress, AtomicValueSnapshotsCrossWorkersAndOutliveStores) {
   // Readers take snapshots (load: read in place, or counted when their slot
   // is held) and borrows while a writer stores; some snapshots are kept
-  // across yields and some handed to a dropper goroutine, so holds end on
-  // other workers than the ones that took them. Every value read is whole
+  // across yields, some handed to dropper goroutines (as shared_ptrs, as
+  // themselves, or copied), so holds end on other workers than the ones
+  // that took them. Every value read is whole
   // and not older than the last one that reader saw, and once the workers
   // are gone and a store has scanned, every value has been freed.
   const long before = stamped::live.load();
@@ -217,6 +218,7 @@ TEST_P(Stress, AtomicValueSnapshotsCrossWorkersAndOutliveStores) {
     std::atomic<bool> stop{false};
     std::atomic<long> torn{0};
     auto handoff = weft::make_chan<std::shared_ptr<const stamped>>(16);
+    auto snaps = weft::make_chan<weft::atomic_value<stamped>::snapshot>(16);
     weft::wait_group writer, dropper, wg;
     writer.go([&] {
       for (long i = 1; !stop.load(std::memory_order_relaxed); ++i) {
@@ -227,6 +229,12 @@ TEST_P(Stress, AtomicValueSnapshotsCrossWorkersAndOutliveStores) {
     dropper.go([&] {
       for (auto s : handoff) {
         weft::yield();  // often resumes on another worker
+        if (!s->whole()) torn++;
+      }
+    });
+    dropper.go([&] {
+      for (auto s : snaps) {
+        weft::yield();
         if (!s->whole()) torn++;
       }
     });
@@ -241,7 +249,9 @@ TEST_P(Stress, AtomicValueSnapshotsCrossWorkersAndOutliveStores) {
           last = s->a;
           switch (rng() % 8) {
             case 0: kept.push_back(s); break;              // outlives later stores
-            case 1: handoff.send(std::move(s)); break;     // dropped elsewhere
+            case 1: handoff.send(std::move(s)); break;     // dropped elsewhere, as a shared_ptr
+            case 4: snaps.send(std::move(s)); break;       // the hold itself, dropped elsewhere
+            case 5: snaps.send(s); break;                  // a copy, dropped elsewhere
             case 2: {
               auto b = v.borrow();                         // a borrow beside the snapshot
               if (!b->whole() || b->a < last) torn++;
@@ -259,6 +269,7 @@ TEST_P(Stress, AtomicValueSnapshotsCrossWorkersAndOutliveStores) {
       });
     wg.wait();
     handoff.close();
+    snaps.close();
     dropper.wait();
     stop = true;
     writer.wait();

@@ -198,6 +198,12 @@ func BenchmarkAtomicValueBorrowAlone(b *testing.B) { loadAlone(b) }
 // Load); its weft twin takes an owning snapshot (load) instead of borrowing.
 func BenchmarkAtomicValueLoadAlone(b *testing.B) { loadAlone(b) }
 
+// AtomicValueLoadShared, AtomicValueLoadSharedAlone: weft converts its
+// snapshot to an owning std::shared_ptr; Go has no owning pointer besides
+// the GC's, so the twins are AtomicValueLoad and the Load loop.
+func BenchmarkAtomicValueLoadShared(b *testing.B)      { BenchmarkAtomicValueLoad(b) }
+func BenchmarkAtomicValueLoadSharedAlone(b *testing.B) { loadAlone(b) }
+
 func loadAlone(b *testing.B) {
 	var v atomic.Value
 	v.Store(freshConfig(1))

@@ -177,10 +177,20 @@ void atomic_value_readers(benchmark::State& state, Read read) {
   });
 }
 
-// Reader: take a shared_ptr snapshot (atomic_value::load) and touch it.
+// Reader: take a snapshot (atomic_value::load) and touch it.
 void BM_AtomicValueLoad(benchmark::State& state) {
   atomic_value_readers(state, [](const weft::atomic_value<config>& v) {
-    std::shared_ptr<const config> cfg = v.load();
+    const auto cfg = v.load();
+    return cfg->a.front();
+  });
+}
+
+// Reader: take the snapshot as an owning std::shared_ptr<const config>
+// (its control block built in the thread's hazard record). Go's twin is
+// AtomicValueLoad itself: Go has no owning pointer besides the GC's.
+void BM_AtomicValueLoadShared(benchmark::State& state) {
+  atomic_value_readers(state, [](const weft::atomic_value<config>& v) {
+    const std::shared_ptr<const config> cfg = v.load();
     return cfg->a.front();
   });
 }
@@ -208,15 +218,24 @@ void BM_AtomicValueBorrowAlone(benchmark::State& state) {
   read_alone(state, [](const weft::atomic_value<config>& v) { return v.borrow()->a.front(); });
 }
 
-// As a snapshot (load: the control block built in the thread's slot).
+// As a snapshot (load).
 void BM_AtomicValueLoadAlone(benchmark::State& state) {
   read_alone(state, [](const weft::atomic_value<config>& v) { return v.load()->a.front(); });
 }
 
-// The floor under load(): a std::shared_ptr<const config> built over a block
-// that is already there (no allocation, a deleter that does nothing) and
-// dropped, and nothing else; the loop is read_alone's. Any load() that
-// returns a shared_ptr pays this on top of finding the value (BorrowAlone).
+// As an owning shared_ptr (load, converted: the control block built in the
+// thread's slot).
+void BM_AtomicValueLoadSharedAlone(benchmark::State& state) {
+  read_alone(state, [](const weft::atomic_value<config>& v) {
+    return std::shared_ptr<const config>(v.load())->a.front();
+  });
+}
+
+// The floor under a shared_ptr snapshot: a std::shared_ptr<const config>
+// built over a block that is already there (no allocation, a deleter that
+// does nothing) and dropped, and nothing else; the loop is read_alone's. Any
+// read that returns a shared_ptr pays this on top of finding the value
+// (LoadAlone).
 // A baseline with no Go twin: Go's Load returns a pointer the GC keeps.
 template <class T>
 struct one_block_allocator {
@@ -385,6 +404,8 @@ void register_sync_benchmarks() {
            benchmark::RegisterBenchmark("BM_AtomicValueBorrow", BM_AtomicValueBorrow),
            benchmark::RegisterBenchmark("BM_AtomicValueBorrowAlone", BM_AtomicValueBorrowAlone),
            benchmark::RegisterBenchmark("BM_AtomicValueLoadAlone", BM_AtomicValueLoadAlone),
+           benchmark::RegisterBenchmark("BM_AtomicValueLoadShared", BM_AtomicValueLoadShared),
+           benchmark::RegisterBenchmark("BM_AtomicValueLoadSharedAlone", BM_AtomicValueLoadSharedAlone),
            benchmark::RegisterBenchmark("BM_SharedPtrBuildDrop", BM_SharedPtrBuildDrop),
            benchmark::RegisterBenchmark("BM_RWMutexRead", BM_RWMutexRead),
            benchmark::RegisterBenchmark("BM_WaitGroup", BM_WaitGroup),

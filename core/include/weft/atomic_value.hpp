@@ -2,45 +2,56 @@
 // read without blocking writers.
 //
 //   weft::atomic_value<config> current{load_config()};
-//   std::shared_ptr<const config> c = current.load();   // a snapshot; never torn
-//   current.store(new_config);                          // readers see old or new
+//   auto c = current.load();                   // a snapshot: c->field, *c; never torn
+//   current.store(new_config);                 // readers see old or new
+//   std::shared_ptr<const config> p = current.load();   // an owning pointer, if you need one
 //
 // Copy-on-write: the value lives in an immutable shared_ptr<const T>; a store
 // publishes a new one, and readers that still hold the old one keep it alive.
-// load() returns null before the first store. Storing a null pointer throws
-// panic_error with Go's text ("sync/atomic: store of nil value into Value"
-// and the swap / compare-and-swap equivalents).
+// load() returns an empty snapshot before the first store. Storing a null
+// pointer throws panic_error with Go's text ("sync/atomic: store of nil value
+// into Value" and the swap / compare-and-swap equivalents).
 //
 // compare_and_swap(old, new) compares values (T's ==), as Go compares the
 // interface values; compare_and_swap(nullptr, new) stores only into a
 // never-stored value.
 //
-// Borrowing: v.borrow() returns a guard through which the current value is
-// read in place — no reference count, no lock, and while the value has not
-// changed since this thread last borrowed it, no read-modify-write or fence
-// (a plain store marks the borrow and another ends it): Go's Load, which the
-// garbage collector makes free. The guard keeps the value alive until it is
-// destroyed (it may outlive a store, a park or the atomic_value itself).
+// Reading: load() returns a snapshot, which reads the value in place and
+// keeps it alive until the snapshot is destroyed (it may outlive a store, a
+// park or the atomic_value itself, and be copied, moved or dropped on any
+// thread). No reference count and no lock, and while the value has not
+// changed since this thread last read it, no read-modify-write or fence (a
+// plain store marks the hold and another ends it): Go's Load, which the
+// garbage collector makes free. This is the arc-swap design (Rust's
+// ArcSwap::load returns a guard; load_full an Arc): a std::shared_ptr costs
+// a control block's construction and release on every read, about three
+// times Go's whole Load (bench/ SharedPtrBuildDrop), so a snapshot becomes one
+// only when asked. Converting a temporary snapshot to a shared_ptr builds the
+// control block in a buffer of the thread's hazard record: no count that
+// other threads touch, so such loads on different cores share no cache line
+// (copying one shared_ptr costs an atomic increment and decrement on a line
+// every reader writes). Copying a snapshot, or converting one that stays,
+// counts a reference.
+//
+// A thread reads in place through one snapshot per home slot at a time; a
+// second snapshot of a value while the first lives, or one whose slot another
+// value holds, counts a reference instead. borrow() returns a move-only
+// guard that never counts: it takes another slot of the thread (or a spare
+// record) when the home slot is busy, for scoped reads that nest.
 //
 //   auto c = current.borrow();   // c->field, *c; empty before the first store
 //
-// load() reads the same way and wraps the hold in a shared_ptr whose control
-// block is built in a buffer of the thread's hazard record: no count that
-// other threads touch, so loads on different cores share no cache line (a
-// shared_ptr copy of one count costs an atomic increment and decrement on a
-// line every reader writes). A thread reads in place through one snapshot
-// per slot at a time; a second snapshot of a value while the first lives, or
-// one whose slot another value holds, counts a reference instead.
-//
 // The price of the cheap repeat: a thread's slot keeps naming the value it
 // last read after the read ends. A replaced value is freed by a store that
-// finds nobody naming it, or when its last snapshot ends if no other thread
-// names it (the ending thread takes back its own name). One that a thread
-// still names waits until that thread moves on (reads another value through
-// the slot, stores, or exits) and a store comes: at most one value per slot,
-// 4 per thread. Once an atomic_value has been borrowed, the
-// values it replaces also wait for the writers' next scan, at most 16 stores
-// later (hazard_deferred_scan). A weak_ptr to a snapshot keeps its hold (and
+// finds nobody naming it. One that a thread still names waits until that
+// thread moves on (reads another value through the slot, stores, or exits)
+// and a store comes: at most one value per slot, 4 per thread. A shared_ptr
+// made from a snapshot frees it sooner: its last release takes back its
+// thread's name and frees the value if no other thread names it (a
+// snapshot's own end is one store, and leaves that to the next store). Once
+// an atomic_value has been borrowed, the values it replaces also wait for
+// the writers' next scan, at most 16 stores later (hazard_deferred_scan). A
+// weak_ptr to a shared_ptr made from a temporary snapshot keeps its hold (and
 // so the value) until the weak_ptr goes too.
 //
 // Implementation: the value is a node holding its shared_ptr<const T> (a
@@ -78,7 +89,8 @@ struct atomic_value_node {
   std::shared_ptr<const void> value;
   bool in_block = false;
   // Set when a store retires the node while some slot names it: the last
-  // snapshot hold to end then frees it (hazard_let_go), not the next store.
+  // shared_ptr snapshot (snapshot_allocator) to end then frees it
+  // (hazard_let_go), not the next store.
   // Never set in a borrowed atomic_value, whose retires wait for a scan:
   // it would be a write to a line the readers are reading.
   std::atomic<bool> retired{false};
@@ -117,8 +129,17 @@ node_ptr make_inline_node(A&&... args) {
   return node_ptr(n);
 }
 
-// A snapshot (load) read in place, as a borrow, but handed out as a
-// shared_ptr: its control block is built in the hold's slot buffer
+// The end of a snapshot hold (a short one) on node n, wherever the hold
+// lives: in an atomic_value::snapshot, or in a shared_ptr's allocator.
+inline void snapshot_end(hazard_hold hold, const atomic_value_node* n) noexcept {
+  // Read while the hold still protects the node (acquire: see hazard_let_go).
+  const bool retired = n->retired.load(std::memory_order_acquire);
+  hazard_end_short(hold);
+  if (WEFT_UNLIKELY(retired)) hazard_let_go(n, hold);
+}
+
+// A snapshot (load) held in place and converted to a shared_ptr: its
+// control block is built in the hold's slot buffer
 // (hazard_snapshot_block), and its last release ends the hold. No reference
 // count of the value is touched, so loads on different threads share no
 // line; the shared_ptr's own count starts at one in a block this thread
@@ -146,10 +167,7 @@ struct snapshot_allocator {
   }
   void deallocate(U* p, std::size_t n) noexcept {
     if (!in_slot || n != 1) ::operator delete(p);
-    // Read while the hold still protects the node (acquire: see hazard_let_go).
-    const bool retired = node->retired.load(std::memory_order_acquire);
-    hazard_end_short(hold);
-    if (WEFT_UNLIKELY(retired)) hazard_let_go(node, hold);
+    snapshot_end(hold, node);
   }
   template <class V>
   bool operator==(const snapshot_allocator<V>& o) const noexcept {
@@ -237,28 +255,119 @@ class atomic_value {
   constexpr atomic_value() noexcept = default;
   explicit atomic_value(T v) : base_(detail::make_inline_node<T>(std::move(v))) {}
 
-  pointer load() const {
-    const detail::hazard_borrowed h = detail::acquire_read(
-        detail::op::atomic_load, this, [&] { return detail::hazard_snapshot(base_.current()); });
-    if (WEFT_LIKELY(h.hold != 0)) {
-      const auto* n = static_cast<const detail::atomic_value_node*>(h.node);
-      const void* v = n->value.get();
-      if (WEFT_UNLIKELY(v == nullptr)) {  // the empty node: an empty pointer, as before any store
-        detail::hazard_end_short(h.hold);
+  // What load() returns: the value as it was, kept alive for as long as the
+  // snapshot lives (past stores, parks, the atomic_value itself, and on any
+  // thread). Empty before the first store.
+  //
+  // Two states: held in place (hold_ != 0: a short hold of this thread's
+  // home slot names node_, and no count is touched; an empty snapshot may
+  // be one, of the never-stored node), or counted (owned_ shares the value's
+  // ownership: the home slot was busy, or this is a copy). Converting a
+  // temporary to std::shared_ptr<const T> moves an in-place hold into the
+  // pointer's control block, built in the slot's buffer
+  // (snapshot_allocator); any other conversion counts a reference.
+  class snapshot {
+   public:
+    snapshot() noexcept = default;
+    snapshot(const snapshot& o) : value_(o.value_), owned_(static_cast<pointer>(o)) {}
+    snapshot(snapshot&& o) noexcept
+        : hold_(std::exchange(o.hold_, 0)),
+          node_(std::exchange(o.node_, nullptr)),
+          value_(std::exchange(o.value_, nullptr)),
+          owned_(std::move(o.owned_)) {}
+    snapshot& operator=(const snapshot& o) {
+      if (this != &o) *this = snapshot(o);
+      return *this;
+    }
+    snapshot& operator=(snapshot&& o) noexcept {
+      if (this != &o) {
+        reset();
+        hold_ = std::exchange(o.hold_, 0);
+        node_ = std::exchange(o.node_, nullptr);
+        value_ = std::exchange(o.value_, nullptr);
+        owned_ = std::move(o.owned_);
+      }
+      return *this;
+    }
+    // Ends the hold with one store: the value, if a store replaced it
+    // meanwhile, waits for this thread to move on (see the top of the file).
+    // Reading the node's retired flag here, to free it at once as a
+    // shared_ptr's release does, cost the read loop a fifth of its speed.
+    ~snapshot() {
+      if (hold_ != 0) detail::hazard_end_short(hold_);
+    }
+
+    const T* get() const noexcept { return value_; }
+    const T& operator*() const noexcept { return *value_; }
+    const T* operator->() const noexcept { return value_; }
+    explicit operator bool() const noexcept { return value_ != nullptr; }
+    // Lets the value go now (the snapshot becomes empty).
+    void reset() noexcept {
+      if (hold_ != 0) detail::hazard_end_short(std::exchange(hold_, 0));
+      node_ = nullptr;
+      owned_.reset();
+      value_ = nullptr;
+    }
+
+    // An owning std::shared_ptr to the same value. From a temporary (the
+    // usual `std::shared_ptr<const T> p = v.load();`) the hold moves into
+    // the pointer's control block: no count that another thread touches.
+    operator pointer() && {
+      const T* v = std::exchange(value_, nullptr);
+      if (hold_ == 0) return std::move(owned_);
+      const detail::hazard_hold h = std::exchange(hold_, 0);
+      const detail::atomic_value_node* n = std::exchange(node_, nullptr);
+      if (v == nullptr) {  // the empty node: an empty pointer, not a null with an owner
+        detail::snapshot_end(h, n);
         return nullptr;
       }
       try {
-        return std::static_pointer_cast<const T>(std::shared_ptr<const void>(
-            v, detail::snapshot_deleter{}, detail::snapshot_allocator<void>(h.hold, n)));
+        return pointer(v, detail::snapshot_deleter{}, detail::snapshot_allocator<void>(h, n));
       } catch (...) {  // only a heap block (TSan) can fail, before it holds anything
-        detail::hazard_end_short(h.hold);
+        detail::snapshot_end(h, n);
         throw;
       }
     }
+    // From a snapshot that stays: a counted reference (the hold protects
+    // the node while its owning pointer is copied).
+    operator pointer() const& {
+      if (hold_ == 0) return owned_;
+      return std::static_pointer_cast<const T>(node_->value);
+    }
+
+    friend bool operator==(const snapshot& a, const snapshot& b) noexcept { return a.value_ == b.value_; }
+    friend bool operator==(const snapshot& a, const pointer& b) noexcept { return a.value_ == b.get(); }
+    friend bool operator==(const snapshot& a, std::nullptr_t) noexcept { return a.value_ == nullptr; }
+
+   private:
+    friend class atomic_value;
+    detail::hazard_hold hold_ = 0;
+    const detail::atomic_value_node* node_ = nullptr;  // while held in place
+    const T* value_ = nullptr;
+    pointer owned_;  // while counted
+  };
+
+  // The current value as a snapshot: Go's Load. Read in place through this
+  // thread's home slot (no reference count, no lock, and while the value has
+  // not changed since this thread last read it, no read-modify-write or
+  // fence: a plain store marks the hold and another ends it); if that slot
+  // is busy (another snapshot of this thread holds it), a counted reference.
+  snapshot load() const {
+    const detail::hazard_borrowed h = detail::acquire_read(
+        detail::op::atomic_load, this, [&] { return detail::hazard_snapshot(base_.current()); });
+    snapshot s;
+    if (WEFT_LIKELY(h.hold != 0)) {
+      // The empty node (never stored) is held like any other, and reads null.
+      s.hold_ = h.hold;
+      s.node_ = static_cast<const detail::atomic_value_node*>(h.node);
+      s.value_ = static_cast<const T*>(s.node_->value.get());
+      return s;
+    }
     // Home is held by another snapshot or borrow: count a reference.
-    pointer p = std::static_pointer_cast<const T>(base_.load());
+    s.owned_ = std::static_pointer_cast<const T>(base_.load());
     detail::hb_acquire(this);
-    return p;
+    s.value_ = s.owned_.get();
+    return s;
   }
 
   // The current value, read in place: no reference count, no lock (the
