@@ -301,6 +301,44 @@ TEST(Run, BusyGoroutineIsPreemptedAtItsNextOperation) {
   }
 }
 
+TEST(Run, NoGoroutineIsPreemptedHoldingALock) {
+  // One worker, 4 goroutines taking turns at a mutex and an rw_mutex. A
+  // goroutine is preempted at its next interleaving point after its slice,
+  // but never at an unlock, where it still holds the lock: so a goroutine
+  // that runs never finds either lock held (try_lock always succeeds), and
+  // goroutines still take turns (each is preempted at a lock).
+  weft::run({.procs = 1}, [] {
+    weft::mutex mu;
+    weft::rw_mutex rw;
+    long held = 0, turns = 0;
+    int last = -1;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    weft::wait_group wg;
+    for (int k = 0; k < 4; ++k)
+      wg.go([&, k] {
+        while (turns < 12 && std::chrono::steady_clock::now() < deadline) {
+          if (mu.try_lock()) {
+            if (last != k) ++turns, last = k;
+            mu.unlock();
+          } else {
+            ++held;
+          }
+          if (rw.try_lock_shared())
+            rw.unlock_shared();
+          else
+            ++held;
+          if (rw.try_lock())
+            rw.unlock();
+          else
+            ++held;
+        }
+      });
+    wg.wait();
+    EXPECT_EQ(held, 0) << "a goroutine found a lock held by a preempted one";
+    EXPECT_GE(turns, 12) << "the goroutines were not preempted in 5 s";
+  });
+}
+
 TEST(Run, ReadiedGoroutineRunsWhileItsWakerKeepsWorking) {
   // The woken goroutine waits in its waker's runnext slot; an idle worker must
   // get it while the waker keeps running (and reaching interleaving points).

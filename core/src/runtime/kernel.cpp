@@ -119,7 +119,7 @@ void sched_point_slow(op o, const void* obj) {
     if (self->sched->controlled)
       self->sched->sched_point(self, o, obj);
     else
-      self->sched->preempt_point(self);
+      self->sched->preempt_point(self, o);
   }
   check_unwind(self);
 }

@@ -659,9 +659,22 @@ bool real_scheduler::spinning_pays(const g* self) const noexcept {
   return w->runnext.load(std::memory_order_relaxed) == nullptr && runq_empty(w);
 }
 
-void real_scheduler::preempt_point(g* self) {
+// The interleaving points where a goroutine is about to let go of a lock: it
+// still holds it there (the point comes first, so that the explorer can run
+// another goroutine against the held lock), and a goroutine preempted there
+// would make every one that runs in its slice park on the lock. A pending
+// preemption waits for its next point instead (its next lock, before it
+// takes it). Go, preempting anywhere, parks them: at procs 1 a mutex taken by
+// 4 goroutines then keeps waiters queued, and every lock costs a failed CAS
+// and a second one (Mutex4Way).
+static bool lets_go_of_a_lock(op o) noexcept {
+  return o == op::mutex_unlock || o == op::rw_unlock || o == op::rw_runlock || o == op::sema_release;
+}
+
+void real_scheduler::preempt_point(g* self, op o) {
   worker* w = workers_[self->last_worker].get();
   if (w->publish_req.load(std::memory_order_relaxed)) honor_publish(w);
+  if (lets_go_of_a_lock(o)) return;
   if (!w->preempt.load(std::memory_order_relaxed) || !w->preempt.exchange(false, std::memory_order_relaxed))
     return;
   attention.fetch_sub(1, std::memory_order_relaxed);

@@ -72,7 +72,7 @@ class real_scheduler final : public scheduler {
   bool timer_reset(timer* t, time_point when, duration period, std::shared_ptr<void> keepalive) override;
   void blocking_call(g* self, task fn) override;
   std::uint32_t random_below(g* self, std::uint32_t n) override;
-  void preempt_point(g* self) override;
+  void preempt_point(g* self, op o) override;
   bool spinning_pays(const g* self) const noexcept override;
 
   unsigned procs() const noexcept { return nprocs_; }

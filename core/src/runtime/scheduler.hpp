@@ -58,9 +58,10 @@ class scheduler {
   // Interleaving points, random choices and happens-before edges: only a
   // controlled scheduler is called.
   virtual void sched_point(g* self, op o, const void* obj) {}
-  // An uncontrolled scheduler's chance, at an interleaving point, to make a
-  // goroutine that has run too long yield (see real_scheduler's sysmon).
-  virtual void preempt_point(g* self) {}
+  // An uncontrolled scheduler's chance, at an interleaving point of kind o,
+  // to make a goroutine that has run too long yield (see real_scheduler's
+  // sysmon).
+  virtual void preempt_point(g* self, op o) {}
   // See kernel.hpp's spinning_pays(). A scheduler that runs one goroutine at a
   // time (the explorer) keeps the default.
   virtual bool spinning_pays(const g* self) const noexcept { return false; }
