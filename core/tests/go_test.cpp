@@ -310,15 +310,15 @@ TEST(Run, NoGoroutineIsPreemptedHoldingALock) {
   weft::run({.procs = 1}, [] {
     weft::mutex mu;
     weft::rw_mutex rw;
-    long held = 0, turns = 0;
-    int last = -1;
+    std::atomic<long> held{0}, turns{0};  // read outside the locks
+    int last = -1;                        // under mu
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     weft::wait_group wg;
     for (int k = 0; k < 4; ++k)
       wg.go([&, k] {
         while (turns < 12 && std::chrono::steady_clock::now() < deadline) {
           if (mu.try_lock()) {
-            if (last != k) ++turns, last = k;
+            if (last != k) turns.fetch_add(1), last = k;
             mu.unlock();
           } else {
             ++held;
@@ -334,8 +334,8 @@ TEST(Run, NoGoroutineIsPreemptedHoldingALock) {
         }
       });
     wg.wait();
-    EXPECT_EQ(held, 0) << "a goroutine found a lock held by a preempted one";
-    EXPECT_GE(turns, 12) << "the goroutines were not preempted in 5 s";
+    EXPECT_EQ(held.load(), 0) << "a goroutine found a lock held by a preempted one";
+    EXPECT_GE(turns.load(), 12) << "the goroutines were not preempted in 5 s";
   });
 }
 
