@@ -226,18 +226,14 @@ TEST_P(Stress, AtomicValueSnapshotsCrossWorkersAndOutliveStores) {
         if (i % 8 == 0) weft::yield();
       }
     });
-    dropper.go([&] {
-      for (auto s : handoff) {
+    auto drop_all = [&](auto ch) {
+      for (auto s : ch) {
         weft::yield();  // often resumes on another worker
         if (!s->whole()) torn++;
       }
-    });
-    dropper.go([&] {
-      for (auto s : snaps) {
-        weft::yield();
-        if (!s->whole()) torn++;
-      }
-    });
+    };
+    dropper.go([&] { drop_all(handoff); });
+    dropper.go([&] { drop_all(snaps); });
     for (int r = 0; r < readers; ++r)
       wg.go([&, r] {
         std::mt19937 rng(r);

@@ -129,8 +129,10 @@ node_ptr make_inline_node(A&&... args) {
   return node_ptr(n);
 }
 
-// The end of a snapshot hold (a short one) on node n, wherever the hold
-// lives: in an atomic_value::snapshot, or in a shared_ptr's allocator.
+// The end of a snapshot hold (a short one) on node n that a shared_ptr's
+// allocator carried, or that a conversion to one gave up: frees n at once if
+// a store retired it and nobody else names it. (A snapshot's own end is one
+// store: see ~snapshot.)
 inline void snapshot_end(hazard_hold hold, const atomic_value_node* n) noexcept {
   // Read while the hold still protects the node (acquire: see hazard_let_go).
   const bool retired = n->retired.load(std::memory_order_acquire);
@@ -275,18 +277,12 @@ class atomic_value {
           node_(std::exchange(o.node_, nullptr)),
           value_(std::exchange(o.value_, nullptr)),
           owned_(std::move(o.owned_)) {}
-    snapshot& operator=(const snapshot& o) {
-      if (this != &o) *this = snapshot(o);
-      return *this;
-    }
-    snapshot& operator=(snapshot&& o) noexcept {
-      if (this != &o) {
-        reset();
-        hold_ = std::exchange(o.hold_, 0);
-        node_ = std::exchange(o.node_, nullptr);
-        value_ = std::exchange(o.value_, nullptr);
-        owned_ = std::move(o.owned_);
-      }
+    // Copy or move, then swap: our old hold ends with o.
+    snapshot& operator=(snapshot o) noexcept {
+      std::swap(hold_, o.hold_);
+      std::swap(node_, o.node_);
+      std::swap(value_, o.value_);
+      owned_.swap(o.owned_);
       return *this;
     }
     // Ends the hold with one store: the value, if a store replaced it
