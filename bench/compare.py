@@ -37,7 +37,7 @@ BENCHMARKS = ["PingPong", "SPSC", "MPMC4x4", "Select2Ready", "SelectDefault",
               # bench/go/sync_bench_test.go; weft and Go only)
               "MutexUncontended", "Mutex4Way", "RWMutexReadMostly", "AtomicValueLoad", "AtomicValueBorrow", "AtomicValueBorrowAlone", "AtomicValueLoadAlone",
               "AtomicValueLoadShared", "AtomicValueLoadSharedAlone", "SharedPtrBuildDrop",
-              "RWMutexRead", "WaitGroup", "ContextWithCancel", "OnceFast", "RateAllow",
+              "RWMutexRead", "RWMutexReadCycles", "WaitGroup", "ContextWithCancel", "OnceFast", "RateAllow",
               "RateAllowN"]
 # Benchmarks whose op is a whole batch of goroutines: their time is shown per
 # goroutine and they report resident memory per goroutine. (Every run is a

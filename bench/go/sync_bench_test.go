@@ -216,9 +216,11 @@ func loadAlone(b *testing.B) {
 	sink += sum
 }
 
-// RWMutexRead: the readers RLock, read the config, RUnlock. (The seed's
-// writer replaces the config under RLock, a data race; here under Lock.)
-func BenchmarkRWMutexRead(b *testing.B) {
+// rwMutexReaders: 4 readers, each running read(rw, cfg, b.N) (its result into
+// seen[k]) while one writer replaces *cfg under Lock. (The seed's writer
+// takes RLock to write, a data race.) Reports writes/op, how often the writer
+// got in, and then whatever extra reports from seen.
+func rwMutexReaders(b *testing.B, read func(rw *sync.RWMutex, cfg **config, n int) int, extra func(writes int64, seen []int)) {
 	const readers = 4
 	var rw sync.RWMutex
 	cfg := freshConfig(0)
@@ -243,25 +245,63 @@ func BenchmarkRWMutexRead(b *testing.B) {
 	for k := 0; k < readers; k++ {
 		wg.Add(1)
 		go func(k int) {
-			sum := 0
-			for i := 0; i < n; i++ {
-				rw.RLock()
-				sum += cfg.a[0]
-				rw.RUnlock()
-			}
-			seen[k] = sum
+			seen[k] = read(&rw, &cfg, n)
 			wg.Done()
 		}(k)
 	}
 	wg.Wait()
 	cpu.report(b)
-	b.ReportMetric(float64(writes.Load()-before)/float64(b.N), "writes/op")
+	written := writes.Load() - before
+	b.ReportMetric(float64(written)/float64(b.N), "writes/op")
 	b.StopTimer()
 	stop.Store(true)
 	<-writerDone
-	for _, s := range seen {
-		sink += s
-	}
+	extra(written, seen)
+}
+
+// RWMutexRead: the readers RLock, read the config, RUnlock.
+func BenchmarkRWMutexRead(b *testing.B) {
+	rwMutexReaders(b, func(rw *sync.RWMutex, cfg **config, n int) int {
+		sum := 0
+		for i := 0; i < n; i++ {
+			rw.RLock()
+			sum += (*cfg).a[0]
+			rw.RUnlock()
+		}
+		return sum
+	}, func(_ int64, seen []int) {
+		for _, s := range seen {
+			sink += s
+		}
+	})
+}
+
+// RWMutexReadCycles: diagnostic twin of RWMutexRead (the same loop, plus a
+// compare per read): a reader's cycle is a run of its reads that saw one
+// config; cycles/write is how many readers saw each write, reads/cycle how
+// many reads each fitted in (4 in lockstep: the tokens of the readers the
+// writer waited for).
+func BenchmarkRWMutexReadCycles(b *testing.B) {
+	rwMutexReaders(b, func(rw *sync.RWMutex, cfg **config, n int) int {
+		cycles, last := 0, -1
+		for i := 0; i < n; i++ {
+			rw.RLock()
+			c := (*cfg).a[0]
+			rw.RUnlock()
+			if c != last {
+				cycles++
+				last = c
+			}
+		}
+		return cycles
+	}, func(written int64, seen []int) {
+		total := 0
+		for _, c := range seen {
+			total += c
+		}
+		b.ReportMetric(float64(total)/float64(written), "cycles/write")
+		b.ReportMetric(float64(b.N*len(seen))/float64(total), "reads/cycle")
+	})
 }
 
 // WaitGroup: Add(1), Done(), Wait() in the benchmark goroutine (Wait finds

@@ -260,9 +260,13 @@ void BM_SharedPtrBuildDrop(benchmark::State& state) {
   });
 }
 
-// Reader: rlock, touch the config, runlock. The seed's writer takes the read
-// lock to replace the config (a data race); here it takes the write lock.
-void BM_RWMutexRead(benchmark::State& state) {
+// The readers of the RWMutex comparison: 4 goroutines, each running
+// read(lock, current, n, k) (n reads, its result into seen[k]) while one
+// writer replaces the config under the write lock. (The seed's writer takes
+// the read lock to replace the config: a data race.) Counters: writes/op,
+// and whatever read reports through extra().
+template <class Read, class Extra>
+void rw_mutex_readers(benchmark::State& state, Read read, Extra extra) {
   constexpr int readers = 4;
   on_procs(state, [&] {
     weft::rw_mutex rw;
@@ -283,24 +287,15 @@ void BM_RWMutexRead(benchmark::State& state) {
     });
     const IterationCount n = state.max_iterations;
     long written = 0;
+    std::vector<long> seen(readers, 0);
     while (state.KeepRunningBatch(n)) {
       const long before = writes.n.load(std::memory_order_relaxed);
       weft::wait_group wg;
-      std::vector<long> seen(readers, 0);
       for (int k = 0; k < readers; ++k) {
         wg.add(1);
         weft::go([&, k, n] {
           // Captures into locals, as in atomic_value_readers.
-          weft::rw_mutex& lock = rw;
-          const std::shared_ptr<const config>& current = cfg;
-          const IterationCount count = n;
-          long sum = 0;
-          for (IterationCount i = 0; i < count; ++i) {
-            lock.lock_shared();
-            sum += current->a.front();
-            lock.unlock_shared();
-          }
-          seen[k] = sum;
+          read(rw, cfg, n, seen[k]);
           wg.done();
         });
       }
@@ -311,7 +306,53 @@ void BM_RWMutexRead(benchmark::State& state) {
     stop.store(true);
     writer.wait();
     state.counters["writes/op"] = static_cast<double>(written) / static_cast<double>(state.iterations());
+    extra(state, written, seen);
   });
+}
+
+// Reader: rlock, touch the config, runlock.
+void BM_RWMutexRead(benchmark::State& state) {
+  rw_mutex_readers(
+      state,
+      [](weft::rw_mutex& lock, const std::shared_ptr<const config>& current, IterationCount count, long& out) {
+        long sum = 0;
+        for (IterationCount i = 0; i < count; ++i) {
+          lock.lock_shared();
+          sum += current->a.front();
+          lock.unlock_shared();
+        }
+        out = sum;
+      },
+      [](benchmark::State&, long, const std::vector<long>&) {});
+}
+
+// Diagnostic twin of RWMutexRead (the same loop, plus a compare per read):
+// how the reads fall between writes. A reader's cycle is a run of its reads
+// that saw one config; cycles/write is how many readers saw each write,
+// reads/cycle how many reads each such reader fitted in. Lockstep (a reader
+// reads only with the tokens of the readers the writer waited for) gives 4.
+void BM_RWMutexReadCycles(benchmark::State& state) {
+  rw_mutex_readers(
+      state,
+      [](weft::rw_mutex& lock, const std::shared_ptr<const config>& current, IterationCount count, long& out) {
+        long cycles = 0;
+        int last = -1;
+        for (IterationCount i = 0; i < count; ++i) {
+          lock.lock_shared();
+          const int c = current->a.front();
+          lock.unlock_shared();
+          cycles += c != last;
+          last = c;
+        }
+        out = cycles;
+      },
+      [](benchmark::State& st, long written, const std::vector<long>& cycles) {
+        long total = 0;
+        for (long c : cycles) total += c;
+        st.counters["cycles/write"] = static_cast<double>(total) / static_cast<double>(written);
+        st.counters["reads/cycle"] =
+            static_cast<double>(st.iterations()) * static_cast<double>(cycles.size()) / static_cast<double>(total);
+      });
 }
 
 // One op: add(1), done(), wait() in the benchmark goroutine (wait finds the
@@ -408,6 +449,7 @@ void register_sync_benchmarks() {
            benchmark::RegisterBenchmark("BM_AtomicValueLoadSharedAlone", BM_AtomicValueLoadSharedAlone),
            benchmark::RegisterBenchmark("BM_SharedPtrBuildDrop", BM_SharedPtrBuildDrop),
            benchmark::RegisterBenchmark("BM_RWMutexRead", BM_RWMutexRead),
+           benchmark::RegisterBenchmark("BM_RWMutexReadCycles", BM_RWMutexReadCycles),
            benchmark::RegisterBenchmark("BM_WaitGroup", BM_WaitGroup),
            benchmark::RegisterBenchmark("BM_ContextWithCancel", BM_ContextWithCancel),
            benchmark::RegisterBenchmark("BM_OnceFast", BM_OnceFast),
