@@ -49,7 +49,9 @@ weft::recv_chan<weft::unit> do_work(weft::recv_chan<weft::unit> done, weft::recv
   auto terminated = weft::make_chan<weft::unit>();
   weft::go([done, strings, terminated] {
     for (bool stop = false; !stop;)
-      weft::select(weft::on_recv(strings, [](std::optional<std::string> s) { say("%s\n", s->c_str()); }),
+      // A closed channel selects with no value; Go's `s := <-strings` then
+      // reads the zero value, "".
+      weft::select(weft::on_recv(strings, [](std::optional<std::string> s) { say("%s\n", s.value_or("").c_str()); }),
                    weft::on_recv(done, [&stop](auto) { stop = true; }));
     say("doWork exited.\n");
     terminated.close();
