@@ -299,7 +299,9 @@ func BenchmarkRWMutexReadCycles(b *testing.B) {
 		for _, c := range seen {
 			total += c
 		}
-		b.ReportMetric(float64(total)/float64(written), "cycles/write")
+		if written > 0 {
+			b.ReportMetric(float64(total)/float64(written), "cycles/write")
+		}
 		b.ReportMetric(float64(b.N*len(seen))/float64(total), "reads/cycle")
 	})
 }

@@ -261,7 +261,7 @@ void BM_SharedPtrBuildDrop(benchmark::State& state) {
 }
 
 // The readers of the RWMutex comparison: 4 goroutines, each running
-// read(lock, current, n, k) (n reads, its result into seen[k]) while one
+// read(lock, current, n, seen[k]) (n reads, a result into seen[k]) while one
 // writer replaces the config under the write lock. (The seed's writer takes
 // the read lock to replace the config: a data race.) Counters: writes/op,
 // and whatever read reports through extra().
@@ -294,7 +294,8 @@ void rw_mutex_readers(benchmark::State& state, Read read, Extra extra) {
       for (int k = 0; k < readers; ++k) {
         wg.add(1);
         weft::go([&, k, n] {
-          // Captures into locals, as in atomic_value_readers.
+          // read gets what it uses as parameters: locals, as the captures
+          // taken into locals in atomic_value_readers.
           read(rw, cfg, n, seen[k]);
           wg.done();
         });
@@ -349,7 +350,7 @@ void BM_RWMutexReadCycles(benchmark::State& state) {
       [](benchmark::State& st, long written, const std::vector<long>& cycles) {
         long total = 0;
         for (long c : cycles) total += c;
-        st.counters["cycles/write"] = static_cast<double>(total) / static_cast<double>(written);
+        if (written > 0) st.counters["cycles/write"] = static_cast<double>(total) / static_cast<double>(written);
         st.counters["reads/cycle"] =
             static_cast<double>(st.iterations()) * static_cast<double>(cycles.size()) / static_cast<double>(total);
       });
