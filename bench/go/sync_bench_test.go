@@ -216,11 +216,11 @@ func loadAlone(b *testing.B) {
 	sink += sum
 }
 
-// rwMutexReaders: 4 readers, each running read(rw, cfg, b.N) (its result into
-// seen[k]) while one writer replaces *cfg under Lock. (The seed's writer
-// takes RLock to write, a data race.) Reports writes/op, how often the writer
-// got in, and then whatever extra reports from seen.
-func rwMutexReaders(b *testing.B, read func(rw *sync.RWMutex, cfg **config, n int) int, extra func(writes int64, seen []int)) {
+// rwMutexReaders: 4 readers, reader k running seen[k] = read(rw, cfg, b.N, k)
+// while one writer replaces *cfg under Lock. (The seed's writer takes RLock to
+// write, a data race.) Reports writes/op, how often the writer got in, and
+// then whatever extra(writes, seen) reports.
+func rwMutexReaders(b *testing.B, read func(rw *sync.RWMutex, cfg **config, n, k int) int, extra func(writes int64, seen []int)) {
 	const readers = 4
 	var rw sync.RWMutex
 	cfg := freshConfig(0)
@@ -245,7 +245,7 @@ func rwMutexReaders(b *testing.B, read func(rw *sync.RWMutex, cfg **config, n in
 	for k := 0; k < readers; k++ {
 		wg.Add(1)
 		go func(k int) {
-			seen[k] = read(&rw, &cfg, n)
+			seen[k] = read(&rw, &cfg, n, k)
 			wg.Done()
 		}(k)
 	}
@@ -261,7 +261,7 @@ func rwMutexReaders(b *testing.B, read func(rw *sync.RWMutex, cfg **config, n in
 
 // RWMutexRead: the readers RLock, read the config, RUnlock.
 func BenchmarkRWMutexRead(b *testing.B) {
-	rwMutexReaders(b, func(rw *sync.RWMutex, cfg **config, n int) int {
+	rwMutexReaders(b, func(rw *sync.RWMutex, cfg **config, n, _ int) int {
 		sum := 0
 		for i := 0; i < n; i++ {
 			rw.RLock()
@@ -277,32 +277,57 @@ func BenchmarkRWMutexRead(b *testing.B) {
 }
 
 // RWMutexReadCycles: diagnostic twin of RWMutexRead (the same loop, plus a
-// compare per read): a reader's cycle is a run of its reads that saw one
-// config; cycles/write is how many readers saw each write, reads/cycle how
-// many reads each fitted in (4 in lockstep: the tokens of the readers the
-// writer waited for).
+// compare per read). A reader's cycle is a run of its reads that saw one
+// config. cycles/write: how many readers saw each write; reads/cycle: how many
+// reads each fitted in (4 in lockstep: the tokens of the readers the writer
+// waited for). A long run (over 64 reads) means the writer was off its P for a
+// while: long_share is the share of all reads done in long runs, long_runs
+// their number, reads/short_cycle the mean of the other cycles.
 func BenchmarkRWMutexReadCycles(b *testing.B) {
-	rwMutexReaders(b, func(rw *sync.RWMutex, cfg **config, n int) int {
-		cycles, last := 0, -1
+	const longRun = 64
+	type runs struct{ cycles, longRuns, longReads int }
+	per := make([]runs, 4)
+	rwMutexReaders(b, func(rw *sync.RWMutex, cfg **config, n, k int) int {
+		var r runs
+		run, last := 0, -1
 		for i := 0; i < n; i++ {
 			rw.RLock()
 			c := (*cfg).a[0]
 			rw.RUnlock()
 			if c != last {
-				cycles++
+				if run > longRun {
+					r.longRuns++
+					r.longReads += run
+				}
+				r.cycles++
+				run = 0
 				last = c
 			}
+			run++
 		}
-		return cycles
-	}, func(written int64, seen []int) {
-		total := 0
-		for _, c := range seen {
-			total += c
+		if run > longRun {
+			r.longRuns++
+			r.longReads += run
 		}
+		per[k] = r
+		return r.cycles
+	}, func(written int64, _ []int) {
+		var t runs
+		for _, r := range per {
+			t.cycles += r.cycles
+			t.longRuns += r.longRuns
+			t.longReads += r.longReads
+		}
+		reads := float64(b.N * len(per))
 		if written > 0 {
-			b.ReportMetric(float64(total)/float64(written), "cycles/write")
+			b.ReportMetric(float64(t.cycles)/float64(written), "cycles/write")
 		}
-		b.ReportMetric(float64(b.N*len(seen))/float64(total), "reads/cycle")
+		b.ReportMetric(reads/float64(t.cycles), "reads/cycle")
+		b.ReportMetric(float64(t.longReads)/reads, "long_share")
+		b.ReportMetric(float64(t.longRuns), "long_runs")
+		if t.cycles > t.longRuns {
+			b.ReportMetric((reads-float64(t.longReads))/float64(t.cycles-t.longRuns), "reads/short_cycle")
+		}
 	})
 }
 

@@ -260,11 +260,11 @@ void BM_SharedPtrBuildDrop(benchmark::State& state) {
   });
 }
 
-// The readers of the RWMutex comparison: 4 goroutines, each running
-// read(lock, current, n, seen[k]) (n reads, a result into seen[k]) while one
-// writer replaces the config under the write lock. (The seed's writer takes
-// the read lock to replace the config: a data race.) Counters: writes/op,
-// and whatever read reports through extra().
+// The readers of the RWMutex comparison: 4 goroutines, reader k running
+// seen[k] = read(lock, current, n, k) (n reads) while one writer replaces the
+// config under the write lock. (The seed's writer takes the read lock to
+// replace the config: a data race.) Counters: writes/op, and whatever
+// extra(state, writes, seen) adds.
 template <class Read, class Extra>
 void rw_mutex_readers(benchmark::State& state, Read read, Extra extra) {
   constexpr int readers = 4;
@@ -296,7 +296,7 @@ void rw_mutex_readers(benchmark::State& state, Read read, Extra extra) {
         weft::go([&, k, n] {
           // read gets what it uses as parameters: locals, as the captures
           // taken into locals in atomic_value_readers.
-          read(rw, cfg, n, seen[k]);
+          seen[k] = read(rw, cfg, n, k);
           wg.done();
         });
       }
@@ -315,44 +315,75 @@ void rw_mutex_readers(benchmark::State& state, Read read, Extra extra) {
 void BM_RWMutexRead(benchmark::State& state) {
   rw_mutex_readers(
       state,
-      [](weft::rw_mutex& lock, const std::shared_ptr<const config>& current, IterationCount count, long& out) {
+      [](weft::rw_mutex& lock, const std::shared_ptr<const config>& current, IterationCount count, int) {
         long sum = 0;
         for (IterationCount i = 0; i < count; ++i) {
           lock.lock_shared();
           sum += current->a.front();
           lock.unlock_shared();
         }
-        out = sum;
+        return sum;
       },
       [](benchmark::State&, long, const std::vector<long>&) {});
 }
 
 // Diagnostic twin of RWMutexRead (the same loop, plus a compare per read):
 // how the reads fall between writes. A reader's cycle is a run of its reads
-// that saw one config; cycles/write is how many readers saw each write,
-// reads/cycle how many reads each such reader fitted in. Lockstep (a reader
-// reads only with the tokens of the readers the writer waited for) gives 4.
+// that saw one config. cycles/write: how many readers saw each write;
+// reads/cycle: how many reads each such reader fitted in. Lockstep (a reader
+// reads only on the tokens of the readers the writer waited for) gives 4. A
+// long run (over 64 reads) means the writer was off its core for a while:
+// long_share is the share of all reads done in long runs, long_runs their
+// number, reads/short_cycle the mean of the other cycles.
 void BM_RWMutexReadCycles(benchmark::State& state) {
+  constexpr long long_run = 64;
+  struct runs {
+    long cycles = 0, long_runs = 0, long_reads = 0;
+  };
+  std::vector<runs> per(4);
   rw_mutex_readers(
       state,
-      [](weft::rw_mutex& lock, const std::shared_ptr<const config>& current, IterationCount count, long& out) {
-        long cycles = 0;
+      [&per](weft::rw_mutex& lock, const std::shared_ptr<const config>& current, IterationCount count, int k) {
+        runs r;
+        long run = 0;
         int last = -1;
         for (IterationCount i = 0; i < count; ++i) {
           lock.lock_shared();
           const int c = current->a.front();
           lock.unlock_shared();
-          cycles += c != last;
-          last = c;
+          if (c != last) {
+            if (run > long_run) {
+              ++r.long_runs;
+              r.long_reads += run;
+            }
+            ++r.cycles;
+            run = 0;
+            last = c;
+          }
+          ++run;
         }
-        out = cycles;
+        if (run > long_run) {
+          ++r.long_runs;
+          r.long_reads += run;
+        }
+        per[k] = r;
+        return r.cycles;
       },
-      [](benchmark::State& st, long written, const std::vector<long>& cycles) {
-        long total = 0;
-        for (long c : cycles) total += c;
-        if (written > 0) st.counters["cycles/write"] = static_cast<double>(total) / static_cast<double>(written);
-        st.counters["reads/cycle"] =
-            static_cast<double>(st.iterations()) * static_cast<double>(cycles.size()) / static_cast<double>(total);
+      [&per](benchmark::State& st, long written, const std::vector<long>&) {
+        runs t;
+        for (const runs& r : per) {
+          t.cycles += r.cycles;
+          t.long_runs += r.long_runs;
+          t.long_reads += r.long_reads;
+        }
+        const double reads = static_cast<double>(st.iterations()) * static_cast<double>(per.size());
+        if (written > 0) st.counters["cycles/write"] = static_cast<double>(t.cycles) / static_cast<double>(written);
+        st.counters["reads/cycle"] = reads / static_cast<double>(t.cycles);
+        st.counters["long_share"] = static_cast<double>(t.long_reads) / reads;
+        st.counters["long_runs"] = static_cast<double>(t.long_runs);
+        if (t.cycles > t.long_runs)
+          st.counters["reads/short_cycle"] =
+              (reads - static_cast<double>(t.long_reads)) / static_cast<double>(t.cycles - t.long_runs);
       });
 }
 
