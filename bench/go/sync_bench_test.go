@@ -219,9 +219,10 @@ func loadAlone(b *testing.B) {
 // rwMutexReaders: 4 readers, reader k running seen[k] = read(rw, cfg, b.N, k)
 // while one writer replaces *cfg under Lock. (The seed's writer takes RLock to
 // write, a data race.) Reports writes/op, how often the writer got in, and
-// then whatever extra(writes, seen) reports.
-func rwMutexReaders(b *testing.B, read func(rw *sync.RWMutex, cfg **config, n, k int) int, extra func(writes int64, seen []int)) {
-	const readers = 4
+// then whatever extra(writes) reports.
+const rwReaders = 4
+
+func rwMutexReaders(b *testing.B, read func(rw *sync.RWMutex, cfg **config, n, k int) int, extra func(writes int64)) {
 	var rw sync.RWMutex
 	cfg := freshConfig(0)
 	var stop atomic.Bool
@@ -237,12 +238,12 @@ func rwMutexReaders(b *testing.B, read func(rw *sync.RWMutex, cfg **config, n, k
 		close(writerDone)
 	}()
 	var wg sync.WaitGroup
-	seen := make([]int, readers)
+	seen := make([]int, rwReaders)
 	n := b.N
 	b.ResetTimer()
 	cpu := startCPU()
 	before := writes.Load()
-	for k := 0; k < readers; k++ {
+	for k := 0; k < rwReaders; k++ {
 		wg.Add(1)
 		go func(k int) {
 			seen[k] = read(&rw, &cfg, n, k)
@@ -256,7 +257,10 @@ func rwMutexReaders(b *testing.B, read func(rw *sync.RWMutex, cfg **config, n, k
 	b.StopTimer()
 	stop.Store(true)
 	<-writerDone
-	extra(written, seen)
+	for _, s := range seen {
+		sink += s
+	}
+	extra(written)
 }
 
 // RWMutexRead: the readers RLock, read the config, RUnlock.
@@ -269,11 +273,7 @@ func BenchmarkRWMutexRead(b *testing.B) {
 			rw.RUnlock()
 		}
 		return sum
-	}, func(_ int64, seen []int) {
-		for _, s := range seen {
-			sink += s
-		}
-	})
+	}, func(int64) {})
 }
 
 // RWMutexReadCycles: diagnostic twin of RWMutexRead (the same loop, plus a
@@ -286,32 +286,32 @@ func BenchmarkRWMutexRead(b *testing.B) {
 func BenchmarkRWMutexReadCycles(b *testing.B) {
 	const longRun = 64
 	type runs struct{ cycles, longRuns, longReads int }
-	per := make([]runs, 4)
+	per := make([]runs, rwReaders)
 	rwMutexReaders(b, func(rw *sync.RWMutex, cfg **config, n, k int) int {
 		var r runs
 		run, last := 0, -1
+		endRun := func() {
+			if run > longRun {
+				r.longRuns++
+				r.longReads += run
+			}
+		}
 		for i := 0; i < n; i++ {
 			rw.RLock()
 			c := (*cfg).a[0]
 			rw.RUnlock()
 			if c != last {
-				if run > longRun {
-					r.longRuns++
-					r.longReads += run
-				}
+				endRun()
 				r.cycles++
 				run = 0
 				last = c
 			}
 			run++
 		}
-		if run > longRun {
-			r.longRuns++
-			r.longReads += run
-		}
+		endRun()
 		per[k] = r
 		return r.cycles
-	}, func(written int64, _ []int) {
+	}, func(written int64) {
 		var t runs
 		for _, r := range per {
 			t.cycles += r.cycles

@@ -264,10 +264,10 @@ void BM_SharedPtrBuildDrop(benchmark::State& state) {
 // seen[k] = read(lock, current, n, k) (n reads) while one writer replaces the
 // config under the write lock. (The seed's writer takes the read lock to
 // replace the config: a data race.) Counters: writes/op, and whatever
-// extra(state, writes, seen) adds.
+// extra(state, writes) adds.
+constexpr int rw_readers = 4;
 template <class Read, class Extra>
 void rw_mutex_readers(benchmark::State& state, Read read, Extra extra) {
-  constexpr int readers = 4;
   on_procs(state, [&] {
     weft::rw_mutex rw;
     std::shared_ptr<const config> cfg = fresh_config(0);
@@ -287,11 +287,11 @@ void rw_mutex_readers(benchmark::State& state, Read read, Extra extra) {
     });
     const IterationCount n = state.max_iterations;
     long written = 0;
-    std::vector<long> seen(readers, 0);
+    std::vector<long> seen(rw_readers, 0);
     while (state.KeepRunningBatch(n)) {
       const long before = writes.n.load(std::memory_order_relaxed);
       weft::wait_group wg;
-      for (int k = 0; k < readers; ++k) {
+      for (int k = 0; k < rw_readers; ++k) {
         wg.add(1);
         weft::go([&, k, n] {
           // read gets what it uses as parameters: locals, as the captures
@@ -307,7 +307,7 @@ void rw_mutex_readers(benchmark::State& state, Read read, Extra extra) {
     stop.store(true);
     writer.wait();
     state.counters["writes/op"] = static_cast<double>(written) / static_cast<double>(state.iterations());
-    extra(state, written, seen);
+    extra(state, written);
   });
 }
 
@@ -324,7 +324,7 @@ void BM_RWMutexRead(benchmark::State& state) {
         }
         return sum;
       },
-      [](benchmark::State&, long, const std::vector<long>&) {});
+      [](benchmark::State&, long) {});
 }
 
 // Diagnostic twin of RWMutexRead (the same loop, plus a compare per read):
@@ -340,36 +340,36 @@ void BM_RWMutexReadCycles(benchmark::State& state) {
   struct runs {
     long cycles = 0, long_runs = 0, long_reads = 0;
   };
-  std::vector<runs> per(4);
+  std::vector<runs> per(rw_readers);
   rw_mutex_readers(
       state,
       [&per](weft::rw_mutex& lock, const std::shared_ptr<const config>& current, IterationCount count, int k) {
         runs r;
         long run = 0;
         int last = -1;
+        const auto end_run = [&] {
+          if (run > long_run) {
+            ++r.long_runs;
+            r.long_reads += run;
+          }
+        };
         for (IterationCount i = 0; i < count; ++i) {
           lock.lock_shared();
           const int c = current->a.front();
           lock.unlock_shared();
           if (c != last) {
-            if (run > long_run) {
-              ++r.long_runs;
-              r.long_reads += run;
-            }
+            end_run();
             ++r.cycles;
             run = 0;
             last = c;
           }
           ++run;
         }
-        if (run > long_run) {
-          ++r.long_runs;
-          r.long_reads += run;
-        }
+        end_run();
         per[k] = r;
         return r.cycles;
       },
-      [&per](benchmark::State& st, long written, const std::vector<long>&) {
+      [&per](benchmark::State& st, long written) {
         runs t;
         for (const runs& r : per) {
           t.cycles += r.cycles;
