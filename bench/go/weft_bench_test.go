@@ -21,7 +21,8 @@
 //     memory per blocked goroutine: the growth of the resident set from
 //     before the first start to when all have started, on an untimed cold
 //     batch (after debug.FreeOSMemory, so every stack is freshly touched),
-//     the largest such growth seen in the process.
+//     the largest such growth seen in the process; start_ns/g, close_ns/g
+//     and exit_ns/g split ns/g into phases (see blockedPhases).
 package weftbench
 
 import (
@@ -215,12 +216,19 @@ func rssBytes(b *testing.B) int64 {
 // unbuffered channel, waits until every one has started, closes the channel
 // and waits for all to exit. It returns the growth of the resident set
 // between before the first start and when all are blocked.
-func blockedBatch(b *testing.B, n int) int64 {
+// blockedPhases: where a batch's time went, summed over the timed batches.
+// start: from the first go statement until every goroutine has started;
+// close: the close call, which readies every blocked receiver; exit: from
+// then until every goroutine has exited.
+type blockedPhases struct{ start, close, exit time.Duration }
+
+func blockedBatch(b *testing.B, n int, ph *blockedPhases) int64 {
 	ch := make(chan struct{})
 	var started, exited sync.WaitGroup
 	started.Add(n)
 	exited.Add(n)
 	before := rssBytes(b)
+	t0 := time.Now()
 	for i := 0; i < n; i++ {
 		go func() {
 			started.Done()
@@ -229,9 +237,16 @@ func blockedBatch(b *testing.B, n int) int64 {
 		}()
 	}
 	started.Wait()
+	t1 := time.Now()
 	after := rssBytes(b)
+	t2 := time.Now()
 	close(ch)
+	t3 := time.Now()
 	exited.Wait()
+	t4 := time.Now()
+	ph.start += t1.Sub(t0)
+	ph.close += t3.Sub(t2)
+	ph.exit += t4.Sub(t3)
 	return after - before
 }
 
@@ -246,18 +261,23 @@ func blockedBench(b *testing.B, n int) {
 	// Untimed cold batch: give freed stacks back to the OS first so every
 	// goroutine's stack is touched afresh and shows up in the resident set.
 	debug.FreeOSMemory()
-	if grown := blockedBatch(b, n); grown > maxGrown[n] {
+	var cold, ph blockedPhases
+	if grown := blockedBatch(b, n, &cold); grown > maxGrown[n] {
 		maxGrown[n] = grown
 	}
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		blockedBatch(b, n)
+		blockedBatch(b, n, &ph)
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N)/float64(n), "ns/g")
+	perG := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) / float64(n) }
+	b.ReportMetric(perG(elapsed), "ns/g")
 	b.ReportMetric(float64(maxGrown[n])/float64(n), "rss_bytes/g")
+	b.ReportMetric(perG(ph.start), "start_ns/g")
+	b.ReportMetric(perG(ph.close), "close_ns/g")
+	b.ReportMetric(perG(ph.exit), "exit_ns/g")
 }
 
 // Blocked100k: 100 000 goroutines blocked on one channel, then released.

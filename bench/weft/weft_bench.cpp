@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <utility>
@@ -165,15 +166,25 @@ long rss_bytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
+// Where a batch's time went, summed over batches (as the Go twin's
+// blockedPhases). start: from the first spawn until every goroutine has
+// started; close: the close call, which readies every blocked receiver; exit:
+// from then until every goroutine has exited.
+struct blocked_phases {
+  std::chrono::nanoseconds start{0}, close{0}, exit{0};
+};
+
 // Starts n goroutines that all block receiving on one unbuffered channel,
 // waits until every one has started, closes the channel and waits for all to
 // exit. Returns the growth of the resident set while they were all blocked.
-long blocked_batch(int n) {
+long blocked_batch(int n, blocked_phases& ph) {
+  using clock = std::chrono::steady_clock;
   auto ch = weft::make_chan<int>();
   weft::wait_group started, exited;
   started.add(n);
   exited.add(n);
   const long before = rss_bytes();
+  const auto t0 = clock::now();
   for (int i = 0; i < n; ++i)
     weft::go([&started, &exited, ch] {
       started.done();
@@ -181,24 +192,37 @@ long blocked_batch(int n) {
       exited.done();
     });
   started.wait();
+  const auto t1 = clock::now();
   const long after = rss_bytes();
+  const auto t2 = clock::now();
   ch.close();
+  const auto t3 = clock::now();
   exited.wait();
+  const auto t4 = clock::now();
+  ph.start += t1 - t0;
+  ph.close += t3 - t2;
+  ph.exit += t4 - t3;
   return after - before;
 }
 
 // One iteration is a whole batch. rss_per_g comes from the first, untimed
 // batch of the runtime, when every goroutine gets a fresh g and stack (later
 // batches reuse them warm, as Go's do): the largest growth seen for this n
-// and procs. g_per_op (= n) turns ns/op into ns per goroutine.
+// and procs. g_per_op (= n) turns ns/op into ns per goroutine; start_ns/g,
+// close_ns/g and exit_ns/g split it as blocked_phases does.
 void blocked_bench(benchmark::State& state, int n) {
   static std::map<std::pair<int, std::int64_t>, long> max_grown;
   on_procs(state, [&] {
     long& grown = max_grown[{n, state.range(0)}];
-    grown = std::max(grown, blocked_batch(n));
-    for (auto _ : state) blocked_batch(n);
+    blocked_phases cold, ph;
+    grown = std::max(grown, blocked_batch(n, cold));
+    for (auto _ : state) blocked_batch(n, ph);
+    const double per_g = static_cast<double>(state.iterations()) * n;
     state.counters["rss_per_g"] = static_cast<double>(grown) / n;
     state.counters["g_per_op"] = n;
+    state.counters["start_ns/g"] = static_cast<double>(ph.start.count()) / per_g;
+    state.counters["close_ns/g"] = static_cast<double>(ph.close.count()) / per_g;
+    state.counters["exit_ns/g"] = static_cast<double>(ph.exit.count()) / per_g;
     state.SetItemsProcessed(state.iterations() * n);
   });
 }
