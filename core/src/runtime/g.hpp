@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include "weft/source_location.hpp"
 
@@ -57,6 +58,12 @@ struct g {
 #if WEFT_TSAN
   void* spawn_token = nullptr;  // fresh per incarnation: see kernel.cpp's spawn edge
 #endif
+
+  // The waiter of a blocked channel send or receive (chan.cpp; a goroutine is
+  // in at most one). Kept here, on the heap with the other gs, rather than on
+  // the goroutine's stack: a close that wakes 100 000 receivers then walks
+  // dense memory instead of a page of each stack (docs/runtime.md).
+  alignas(std::max_align_t) unsigned char wait_space[96];
 
   // Scheduler-private.
   g* link = nullptr;      // run queue / free list
