@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -177,18 +178,24 @@ struct blocked_phases {
 // Starts n goroutines that all block receiving on one unbuffered channel,
 // waits until every one has started, closes the channel and waits for all to
 // exit. Returns the growth of the resident set while they were all blocked.
-long blocked_batch(int n, blocked_phases& ph) {
+// in_select: each blocks in a select on that channel and one nobody uses (a
+// context's done() and a work channel, as Go code waits for cancellation).
+long blocked_batch(int n, blocked_phases& ph, bool in_select = false) {
   using clock = std::chrono::steady_clock;
   auto ch = weft::make_chan<int>();
+  auto never = weft::make_chan<int>();
   weft::wait_group started, exited;
   started.add(n);
   exited.add(n);
   const long before = rss_bytes();
   const auto t0 = clock::now();
   for (int i = 0; i < n; ++i)
-    weft::go([&started, &exited, ch] {
+    weft::go([&started, &exited, ch, never, in_select] {
       started.done();
-      ch.recv();
+      if (in_select)
+        weft::select(weft::on_recv(ch), weft::on_recv(never));
+      else
+        ch.recv();
       exited.done();
     });
   started.wait();
@@ -210,13 +217,13 @@ long blocked_batch(int n, blocked_phases& ph) {
 // batches reuse them warm, as Go's do): the largest growth seen for this n
 // and procs. g_per_op (= n) turns ns/op into ns per goroutine; start_ns/g,
 // close_ns/g and exit_ns/g split it as blocked_phases does.
-void blocked_bench(benchmark::State& state, int n) {
-  static std::map<std::pair<int, std::int64_t>, long> max_grown;
+void blocked_bench(benchmark::State& state, int n, bool in_select = false) {
+  static std::map<std::tuple<int, std::int64_t, bool>, long> max_grown;
   on_procs(state, [&] {
-    long& grown = max_grown[{n, state.range(0)}];
+    long& grown = max_grown[{n, state.range(0), in_select}];
     blocked_phases cold, ph;
-    grown = std::max(grown, blocked_batch(n, cold));
-    for (auto _ : state) blocked_batch(n, ph);
+    grown = std::max(grown, blocked_batch(n, cold, in_select));
+    for (auto _ : state) blocked_batch(n, ph, in_select);
     const double per_g = static_cast<double>(state.iterations()) * n;
     state.counters["rss_per_g"] = static_cast<double>(grown) / n;
     state.counters["g_per_op"] = n;
@@ -228,6 +235,7 @@ void blocked_bench(benchmark::State& state, int n) {
 }
 
 void BM_Blocked100k(benchmark::State& state) { blocked_bench(state, 100'000); }
+void BM_Blocked100kSelect(benchmark::State& state) { blocked_bench(state, 100'000, /*in_select=*/true); }
 void BM_Million(benchmark::State& state) { blocked_bench(state, 1'000'000); }
 
 void register_all() {
@@ -240,6 +248,7 @@ void register_all() {
            benchmark::RegisterBenchmark("BM_SpawnJoin", BM_SpawnJoin),
            benchmark::RegisterBenchmark("BM_Yield", BM_Yield),
            benchmark::RegisterBenchmark("BM_Blocked100k", BM_Blocked100k),
+           benchmark::RegisterBenchmark("BM_Blocked100kSelect", BM_Blocked100kSelect),
        })
     b->ArgName("procs")->Arg(1)->Arg(2)->UseRealTime();
   // A million parked goroutines: run explicitly (--benchmark_filter=Million).
