@@ -11,9 +11,9 @@
 //  - 0 <= count <= cap, and slots [recvx, recvx+count) hold live elements.
 //
 // Locking: `lock` guards everything but `refs`. A waiter (Go's sudog) lives in
-// its goroutine's g (a blocked send or recv: g::wait_space) or on its stack
-// (one per select case), and is linked into one queue; it is only touched
-// under that queue's channel lock. A select links one waiter per case; whoever
+// its goroutine's g (g::wait_space: a blocked send or recv, or a select of up
+// to two cases) or on its stack (larger selects), and is linked into one
+// queue; it is only touched under that queue's channel lock. A select links one waiter per case; whoever
 // first CASes the select's `done` from 0 to 1 owns the wake-up (records which
 // waiter fired and readies the goroutine once); the others find it done, drop
 // the waiter from their queue and move on. The parked goroutine removes the

@@ -59,11 +59,13 @@ struct g {
   void* spawn_token = nullptr;  // fresh per incarnation: see kernel.cpp's spawn edge
 #endif
 
-  // The waiter of a blocked channel send or receive (chan.cpp; a goroutine is
-  // in at most one). Kept here, on the heap with the other gs, rather than on
-  // the goroutine's stack: a close that wakes 100 000 receivers then walks
-  // dense memory instead of a page of each stack (docs/runtime.md).
-  alignas(std::max_align_t) unsigned char wait_space[96];
+  // The waiter of a blocked channel send or receive, or the state and two
+  // waiters of a parked select of up to two cases (chan.cpp, select.cpp; a
+  // goroutine is in at most one wait). Kept here, on the heap with the other
+  // gs, rather than on the goroutine's stack: a close that wakes 100 000
+  // waiters then walks dense memory instead of a page of each stack
+  // (docs/runtime.md).
+  alignas(std::max_align_t) unsigned char wait_space[144];
 
   // Scheduler-private.
   g* link = nullptr;      // run queue / free list
