@@ -212,18 +212,18 @@ func rssBytes(b *testing.B) int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-// blockedBatch starts n goroutines that all block receiving on one
-// unbuffered channel, waits until every one has started, closes the channel
-// and waits for all to exit. It returns the growth of the resident set
-// between before the first start and when all are blocked.
 // blockedPhases: where a batch's time went, summed over the timed batches.
 // start: from the first go statement until every goroutine has started;
 // close: the close call, which readies every blocked receiver; exit: from
 // then until every goroutine has exited.
 type blockedPhases struct{ start, close, exit time.Duration }
 
-// inSelect: each goroutine blocks in a select on ch and a channel nobody uses
-// (a context's Done() and a work channel, as Go code waits for cancellation).
+// blockedBatch starts n goroutines that all block receiving on one
+// unbuffered channel, waits until every one has started, closes the channel
+// and waits for all to exit. It returns the growth of the resident set
+// between before the first start and when all are blocked. inSelect: each
+// goroutine blocks in a select on ch and a channel nobody uses (a context's
+// Done() and a work channel, as Go code waits for cancellation).
 func blockedBatch(b *testing.B, n int, ph *blockedPhases, inSelect bool) int64 {
 	ch := make(chan struct{})
 	never := make(chan int)
@@ -232,19 +232,26 @@ func blockedBatch(b *testing.B, n int, ph *blockedPhases, inSelect bool) int64 {
 	exited.Add(n)
 	before := rssBytes(b)
 	t0 := time.Now()
-	for i := 0; i < n; i++ {
-		go func() {
-			started.Done()
-			if inSelect {
+	// Two loops, so that Blocked100k's closures capture what they did before.
+	if inSelect {
+		for i := 0; i < n; i++ {
+			go func() {
+				started.Done()
 				select {
 				case <-ch:
 				case <-never:
 				}
-			} else {
+				exited.Done()
+			}()
+		}
+	} else {
+		for i := 0; i < n; i++ {
+			go func() {
+				started.Done()
 				<-ch
-			}
-			exited.Done()
-		}()
+				exited.Done()
+			}()
+		}
 	}
 	started.Wait()
 	t1 := time.Now()

@@ -189,15 +189,21 @@ long blocked_batch(int n, blocked_phases& ph, bool in_select = false) {
   exited.add(n);
   const long before = rss_bytes();
   const auto t0 = clock::now();
-  for (int i = 0; i < n; ++i)
-    weft::go([&started, &exited, ch, never, in_select] {
-      started.done();
-      if (in_select)
+  // Two loops, so that Blocked100k's goroutines capture what they did before.
+  if (in_select)
+    for (int i = 0; i < n; ++i)
+      weft::go([&started, &exited, ch, never] {
+        started.done();
         weft::select(weft::on_recv(ch), weft::on_recv(never));
-      else
+        exited.done();
+      });
+  else
+    for (int i = 0; i < n; ++i)
+      weft::go([&started, &exited, ch] {
+        started.done();
         ch.recv();
-      exited.done();
-    });
+        exited.done();
+      });
   started.wait();
   const auto t1 = clock::now();
   const long after = rss_bytes();

@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <new>
 #include <string>
-#include <type_traits>
 
 #include "chan/chan_impl.hpp"
 #include "weft/panic.hpp"
@@ -171,12 +170,6 @@ void chan_destroy(chan_core* core) noexcept {
   ::operator delete(static_cast<void*>(c), al);
 }
 
-// A blocked send or receive keeps its waiter in g::wait_space (see g.hpp):
-// a goroutine is in at most one such wait, and the record is plain data.
-static_assert(sizeof(waiter) <= sizeof(g::wait_space) && alignof(waiter) <= alignof(std::max_align_t));
-static_assert(std::is_trivially_destructible_v<waiter>);
-static waiter& new_waiter(g* self) noexcept { return *::new (static_cast<void*>(self->wait_space)) waiter; }
-
 void chan_send(chan_core* core, void* elem, const weft::source_location& where) {
   sched_point(op::chan_send, core);
   if (core == nullptr) park_forever(wait_reason::chan_send_nil, where);
@@ -198,7 +191,7 @@ void chan_send(chan_core* core, void* elem, const weft::source_location& where) 
     case chan_impl::outcome::would_block:
       break;
   }
-  waiter& w = new_waiter(self);
+  waiter& w = new_wait_record<waiter>(self);  // see g::wait_space
   w.gp = self;
   w.elem = elem;
   w.buffered = c->cap != 0;
@@ -268,7 +261,7 @@ bool chan_recv(chan_core* core, void* out, const weft::source_location& where) {
     case chan_impl::outcome::would_block:
       break;
   }
-  waiter& w = new_waiter(self);
+  waiter& w = new_wait_record<waiter>(self);  // see g::wait_space
   w.gp = self;
   w.elem = out;
   w.buffered = c->cap != 0;

@@ -15,7 +15,6 @@
 //    the waiters that did not fire, unlock, and report the winner.
 #include <algorithm>
 #include <memory>
-#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -31,8 +30,6 @@ struct select_space {
   select_state state;
   waiter ws[2];
 };
-static_assert(sizeof(select_space) <= sizeof(g::wait_space) && alignof(select_space) <= alignof(std::max_align_t));
-static_assert(std::is_trivially_destructible_v<select_space>);
 
 // Small selects (the common case) use arrays on the stack, left uninitialised:
 // a select that does not park never constructs a waiter.
@@ -147,7 +144,7 @@ std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
   // channel) keeps its state and waiters in its g, as a blocked send or
   // receive does (chan.cpp): a close that wakes many of them then walks dense
   // memory, not a page of each stack. Larger ones use the stack, or the heap.
-  select_space* in_g = n <= 2 ? ::new (static_cast<void*>(self->wait_space)) select_space : nullptr;
+  select_space* in_g = n <= 2 ? &new_wait_record<select_space>(self) : nullptr;
   select_state local_state;
   select_state& state = in_g != nullptr ? in_g->state : local_state;
   std::unique_ptr<waiter[]> ws_heap;

@@ -13,6 +13,8 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <new>
+#include <type_traits>
 #include "weft/source_location.hpp"
 
 #include "runtime/context.hpp"
@@ -74,6 +76,15 @@ struct g {
   void* sched_data = nullptr;
   std::int32_t last_worker = -1;
 };
+
+// Builds a T in gp->wait_space for the wait gp is about to park in. The
+// record is plain data (nothing to destroy) and is dead once the wait ends.
+template <class T>
+T& new_wait_record(g* gp) noexcept {
+  static_assert(sizeof(T) <= sizeof(g::wait_space) && alignof(T) <= alignof(std::max_align_t));
+  static_assert(std::is_trivially_destructible_v<T>);
+  return *::new (static_cast<void*>(gp->wait_space)) T;
+}
 
 // Thrown at a parked or yielding goroutine whose scheduler is tearing down, so
 // its stack unwinds and its destructors run. Deliberately not a std::exception:
