@@ -32,7 +32,7 @@ REPO_ROOT = BENCH_DIR.parent
 
 # The default table, in order. Million is added by --million.
 BENCHMARKS = ["PingPong", "SPSC", "MPMC4x4", "Select2Ready", "SelectDefault",
-              "SpawnJoin", "Yield", "Blocked100k", "Blocked100kSelect",
+              "SpawnJoin", "Yield", "Blocked100k", "Blocked100kSelect", "Blocked100kWaitGroup",
               # sync, context and rate (issue 3: bench/weft/sync_bench.cpp and
               # bench/go/sync_bench_test.go; weft and Go only)
               "MutexUncontended", "Mutex4Way", "RWMutexReadMostly", "AtomicValueLoad", "AtomicValueBorrow", "AtomicValueBorrowAlone", "AtomicValueLoadAlone",
@@ -43,7 +43,8 @@ BENCHMARKS = ["PingPong", "SPSC", "MPMC4x4", "Select2Ready", "SelectDefault",
 # goroutine and they report resident memory per goroutine. (Every run is a
 # fresh process for one benchmark and one procs value, which also makes the
 # memory figure a cold one.)
-BATCH = {"Blocked100k": 100_000, "Blocked100kSelect": 100_000, "Million": 1_000_000}
+BATCH = {"Blocked100k": 100_000, "Blocked100kSelect": 100_000, "Blocked100kWaitGroup": 100_000,
+         "Million": 1_000_000}
 
 SUITES = ["weft", "go", "boost_fiber", "threads"]
 LABEL = {"weft": "weft", "go": "Go", "boost_fiber": "Boost.Fiber", "threads": "threads"}

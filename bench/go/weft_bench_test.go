@@ -214,26 +214,48 @@ func rssBytes(b *testing.B) int64 {
 
 // blockedPhases: where a batch's time went, summed over the timed batches.
 // start: from the first go statement until every goroutine has started;
-// close: the close call, which readies every blocked receiver; exit: from
-// then until every goroutine has exited.
+// close: the release (close, or the gate's Done), which readies every blocked
+// goroutine; exit: from then until every goroutine has exited.
 type blockedPhases struct{ start, close, exit time.Duration }
 
-// blockedBatch starts n goroutines that all block receiving on one
-// unbuffered channel, waits until every one has started, closes the channel
-// and waits for all to exit. It returns the growth of the resident set
-// between before the first start and when all are blocked. inSelect: each
-// goroutine blocks in a select on ch and a channel nobody uses (a context's
-// Done() and a work channel, as Go code waits for cancellation).
-func blockedBatch(b *testing.B, n int, ph *blockedPhases, inSelect bool) int64 {
+// blockedIn: what each goroutine of a blocked batch is parked in, and what
+// releases it.
+type blockedIn int
+
+const (
+	// A receive on one unbuffered channel; released by closing it.
+	inRecv blockedIn = iota
+	// A select on that channel and one nobody uses (a context's Done() and a
+	// work channel, as Go code waits for cancellation).
+	inSelect
+	// Wait on a WaitGroup at 1, used as a gate; released by Done.
+	inWaitGroup
+)
+
+// blockedBatch starts n goroutines that all block in `in`, waits until every
+// one has started, releases them all at once and waits for all to exit. It
+// returns the growth of the resident set between before the first start and
+// when all are blocked.
+func blockedBatch(b *testing.B, n int, ph *blockedPhases, in blockedIn) int64 {
 	ch := make(chan struct{})
 	never := make(chan int)
-	var started, exited sync.WaitGroup
+	var started, exited, gate sync.WaitGroup
 	started.Add(n)
 	exited.Add(n)
+	gate.Add(1)
 	before := rssBytes(b)
 	t0 := time.Now()
-	// Two loops, so that Blocked100k's closures capture what they did before.
-	if inSelect {
+	// A loop per kind, so that each closure captures only what it uses.
+	switch in {
+	case inRecv:
+		for i := 0; i < n; i++ {
+			go func() {
+				started.Done()
+				<-ch
+				exited.Done()
+			}()
+		}
+	case inSelect:
 		for i := 0; i < n; i++ {
 			go func() {
 				started.Done()
@@ -244,11 +266,11 @@ func blockedBatch(b *testing.B, n int, ph *blockedPhases, inSelect bool) int64 {
 				exited.Done()
 			}()
 		}
-	} else {
+	case inWaitGroup:
 		for i := 0; i < n; i++ {
 			go func() {
 				started.Done()
-				<-ch
+				gate.Wait()
 				exited.Done()
 			}()
 		}
@@ -257,7 +279,11 @@ func blockedBatch(b *testing.B, n int, ph *blockedPhases, inSelect bool) int64 {
 	t1 := time.Now()
 	after := rssBytes(b)
 	t2 := time.Now()
-	close(ch)
+	if in == inWaitGroup {
+		gate.Done()
+	} else {
+		close(ch)
+	}
 	t3 := time.Now()
 	exited.Wait()
 	t4 := time.Now()
@@ -273,25 +299,25 @@ func blockedBatch(b *testing.B, n int, ph *blockedPhases, inSelect bool) int64 {
 // reported, which is why compare.py runs each of these benchmarks, per
 // GOMAXPROCS, in a process of its own.
 type blockedKey struct {
-	n        int
-	inSelect bool
+	n  int
+	in blockedIn
 }
 
 var maxGrown = map[blockedKey]int64{}
 
-func blockedBench(b *testing.B, n int, inSelect bool) {
-	key := blockedKey{n, inSelect}
+func blockedBench(b *testing.B, n int, in blockedIn) {
+	key := blockedKey{n, in}
 	// Untimed cold batch: give freed stacks back to the OS first so every
 	// goroutine's stack is touched afresh and shows up in the resident set.
 	debug.FreeOSMemory()
 	var cold, ph blockedPhases
-	if grown := blockedBatch(b, n, &cold, inSelect); grown > maxGrown[key] {
+	if grown := blockedBatch(b, n, &cold, in); grown > maxGrown[key] {
 		maxGrown[key] = grown
 	}
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		blockedBatch(b, n, &ph, inSelect)
+		blockedBatch(b, n, &ph, in)
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
@@ -304,11 +330,15 @@ func blockedBench(b *testing.B, n int, inSelect bool) {
 }
 
 // Blocked100k: 100 000 goroutines blocked on one channel, then released.
-func BenchmarkBlocked100k(b *testing.B) { blockedBench(b, 100_000, false) }
+func BenchmarkBlocked100k(b *testing.B) { blockedBench(b, 100_000, inRecv) }
 
 // Blocked100kSelect: the same, each goroutine blocked in a two-case select.
-func BenchmarkBlocked100kSelect(b *testing.B) { blockedBench(b, 100_000, true) }
+func BenchmarkBlocked100kSelect(b *testing.B) { blockedBench(b, 100_000, inSelect) }
+
+// Blocked100kWaitGroup: the same, each goroutine blocked in Wait on a
+// WaitGroup used as a gate, released by one Done.
+func BenchmarkBlocked100kWaitGroup(b *testing.B) { blockedBench(b, 100_000, inWaitGroup) }
 
 // Million: 1 000 000 goroutines blocked at once (not in the default table;
 // run it with -bench Million -benchtime 1x).
-func BenchmarkMillion(b *testing.B) { blockedBench(b, 1_000_000, false) }
+func BenchmarkMillion(b *testing.B) { blockedBench(b, 1_000_000, inRecv) }

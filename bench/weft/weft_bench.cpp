@@ -169,46 +169,68 @@ long rss_bytes() {
 
 // Where a batch's time went, summed over batches (as the Go twin's
 // blockedPhases). start: from the first spawn until every goroutine has
-// started; close: the close call, which readies every blocked receiver; exit:
-// from then until every goroutine has exited.
+// started; close: the release (close, or the gate's done), which readies
+// every blocked goroutine; exit: from then until every goroutine has exited.
 struct blocked_phases {
   std::chrono::nanoseconds start{0}, close{0}, exit{0};
 };
 
-// Starts n goroutines that all block receiving on one unbuffered channel,
-// waits until every one has started, closes the channel and waits for all to
-// exit. Returns the growth of the resident set while they were all blocked.
-// in_select: each blocks in a select on that channel and one nobody uses (a
-// context's done() and a work channel, as Go code waits for cancellation).
-long blocked_batch(int n, blocked_phases& ph, bool in_select = false) {
+// What each goroutine of a blocked batch is parked in, and what releases it.
+enum class blocked_in {
+  recv,        // a receive on one unbuffered channel; released by closing it
+  select,      // a select on that channel and one nobody uses (a context's
+               // done() and a work channel, as Go code waits for cancellation)
+  wait_group,  // wait() on a wait_group at 1, used as a gate; released by done()
+};
+
+// Starts n goroutines that all block in `in`, waits until every one has
+// started, releases them all at once and waits for all to exit. Returns the
+// growth of the resident set while they were all blocked.
+long blocked_batch(int n, blocked_phases& ph, blocked_in in) {
   using clock = std::chrono::steady_clock;
   auto ch = weft::make_chan<int>();
   auto never = weft::make_chan<int>();
-  weft::wait_group started, exited;
+  weft::wait_group started, exited, gate;
   started.add(n);
   exited.add(n);
+  gate.add(1);
   const long before = rss_bytes();
   const auto t0 = clock::now();
-  // Two loops, so that Blocked100k's goroutines capture what they did before.
-  if (in_select)
-    for (int i = 0; i < n; ++i)
-      weft::go([&started, &exited, ch, never] {
-        started.done();
-        weft::select(weft::on_recv(ch), weft::on_recv(never));
-        exited.done();
-      });
-  else
-    for (int i = 0; i < n; ++i)
-      weft::go([&started, &exited, ch] {
-        started.done();
-        ch.recv();
-        exited.done();
-      });
+  // A loop per kind, so that each goroutine captures only what it uses.
+  switch (in) {
+    case blocked_in::recv:
+      for (int i = 0; i < n; ++i)
+        weft::go([&started, &exited, ch] {
+          started.done();
+          ch.recv();
+          exited.done();
+        });
+      break;
+    case blocked_in::select:
+      for (int i = 0; i < n; ++i)
+        weft::go([&started, &exited, ch, never] {
+          started.done();
+          weft::select(weft::on_recv(ch), weft::on_recv(never));
+          exited.done();
+        });
+      break;
+    case blocked_in::wait_group:
+      for (int i = 0; i < n; ++i)
+        weft::go([&started, &exited, &gate] {
+          started.done();
+          gate.wait();
+          exited.done();
+        });
+      break;
+  }
   started.wait();
   const auto t1 = clock::now();
   const long after = rss_bytes();
   const auto t2 = clock::now();
-  ch.close();
+  if (in == blocked_in::wait_group)
+    gate.done();
+  else
+    ch.close();
   const auto t3 = clock::now();
   exited.wait();
   const auto t4 = clock::now();
@@ -222,14 +244,15 @@ long blocked_batch(int n, blocked_phases& ph, bool in_select = false) {
 // batch of the runtime, when every goroutine gets a fresh g and stack (later
 // batches reuse them warm, as Go's do): the largest growth seen for this n
 // and procs. g_per_op (= n) turns ns/op into ns per goroutine; start_ns/g,
-// close_ns/g and exit_ns/g split it as blocked_phases does.
-void blocked_bench(benchmark::State& state, int n, bool in_select = false) {
-  static std::map<std::tuple<int, std::int64_t, bool>, long> max_grown;
+// close_ns/g (the release: close or done) and exit_ns/g split it as
+// blocked_phases does.
+void blocked_bench(benchmark::State& state, int n, blocked_in in = blocked_in::recv) {
+  static std::map<std::tuple<int, std::int64_t, blocked_in>, long> max_grown;
   on_procs(state, [&] {
-    long& grown = max_grown[{n, state.range(0), in_select}];
+    long& grown = max_grown[{n, state.range(0), in}];
     blocked_phases cold, ph;
-    grown = std::max(grown, blocked_batch(n, cold, in_select));
-    for (auto _ : state) blocked_batch(n, ph, in_select);
+    grown = std::max(grown, blocked_batch(n, cold, in));
+    for (auto _ : state) blocked_batch(n, ph, in);
     const double per_g = static_cast<double>(state.iterations()) * n;
     state.counters["rss_per_g"] = static_cast<double>(grown) / n;
     state.counters["g_per_op"] = n;
@@ -241,7 +264,8 @@ void blocked_bench(benchmark::State& state, int n, bool in_select = false) {
 }
 
 void BM_Blocked100k(benchmark::State& state) { blocked_bench(state, 100'000); }
-void BM_Blocked100kSelect(benchmark::State& state) { blocked_bench(state, 100'000, /*in_select=*/true); }
+void BM_Blocked100kSelect(benchmark::State& state) { blocked_bench(state, 100'000, blocked_in::select); }
+void BM_Blocked100kWaitGroup(benchmark::State& state) { blocked_bench(state, 100'000, blocked_in::wait_group); }
 void BM_Million(benchmark::State& state) { blocked_bench(state, 1'000'000); }
 
 void register_all() {
@@ -255,6 +279,7 @@ void register_all() {
            benchmark::RegisterBenchmark("BM_Yield", BM_Yield),
            benchmark::RegisterBenchmark("BM_Blocked100k", BM_Blocked100k),
            benchmark::RegisterBenchmark("BM_Blocked100kSelect", BM_Blocked100kSelect),
+           benchmark::RegisterBenchmark("BM_Blocked100kWaitGroup", BM_Blocked100kWaitGroup),
        })
     b->ArgName("procs")->Arg(1)->Arg(2)->UseRealTime();
   // A million parked goroutines: run explicitly (--benchmark_filter=Million).
