@@ -53,7 +53,7 @@ struct g {
   // Set while blocked during unwinding by code that left a record of this
   // goroutine in a structure outliving the run (the sync primitives' global
   // wait table): called by the scheduler if it abandons the goroutine there,
-  // so that the record goes before the stack holding it does.
+  // so that the record goes before the g holding it is reused.
   void (*abandon_fn)(void*) noexcept = nullptr;
   void* abandon_arg = nullptr;
 
@@ -61,12 +61,13 @@ struct g {
   void* spawn_token = nullptr;  // fresh per incarnation: see kernel.cpp's spawn edge
 #endif
 
-  // The waiter of a blocked channel send or receive, or the state and two
-  // waiters of a parked select of up to two cases (chan.cpp, select.cpp; a
-  // goroutine is in at most one wait). Kept here, on the heap with the other
-  // gs, rather than on the goroutine's stack: a close that wakes 100 000
-  // waiters then walks dense memory instead of a page of each stack
-  // (docs/runtime.md).
+  // The record of the one wait the goroutine is parked in: the waiter of a
+  // blocked channel send or receive, the state and two waiters of a parked
+  // select of up to two cases (chan.cpp, select.cpp), or the waiter of a sync
+  // primitive or of a semaphore (sema.cpp, cond.cpp, semaphore.cpp). Kept
+  // here, on the heap with the other gs, rather than on the goroutine's stack:
+  // a close or a release that wakes 100 000 waiters then walks dense memory
+  // instead of a page of each stack (docs/runtime.md).
   alignas(std::max_align_t) unsigned char wait_space[144];
 
   // Scheduler-private.

@@ -1,11 +1,11 @@
 // weft::semaphore on the park/wake kernel.
 //
-// A waiter record lives on the parked goroutine's stack, in the FIFO under the
-// semaphore's lock. Two parties may wake it, each exactly once and only after
-// removing it from the queue under that lock: release() (granted: the units
-// were added to `cur` for it) and its context's cancel hook (cancelled). So
-// whoever dequeues it owns its wake-up, and a waiter already dequeued by one is
-// left alone by the other.
+// A waiter record lives in the parked goroutine's g (g::wait_space), in the
+// FIFO under the semaphore's lock. Two parties may wake it, each exactly once
+// and only after removing it from the queue under that lock: release()
+// (granted: the units were added to `cur` for it) and its context's cancel hook
+// (cancelled). So whoever dequeues it owns its wake-up, and a waiter already
+// dequeued by one is left alone by the other.
 //
 // Lock order: a context's lock before the semaphore's (the cancel hook runs
 // under the context's lock and takes the semaphore's). acquire therefore
@@ -104,7 +104,7 @@ namespace {
 void wake_all(sema_waiter* w) noexcept {
   runtime_section rs;  // the records are runtime state, written under the lock
   while (w != nullptr) {
-    sema_waiter* next = w->wake_next;  // read first: the record dies with its frame
+    sema_waiter* next = w->wake_next;  // read first: the record is dead once its goroutine runs
     ready(w->gp);
     w = next;
   }
@@ -194,7 +194,7 @@ error semaphore::acquire(const context& ctx, std::int64_t n, const weft::source_
     return ctx.err();
   }
 
-  detail::sema_waiter w;
+  detail::sema_waiter& w = detail::new_wait_record<detail::sema_waiter>(self);  // see g::wait_space
   w.gp = self;
   w.n = n;
   w.s = s;

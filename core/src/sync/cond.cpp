@@ -65,7 +65,7 @@ void cond::wait(const weft::source_location& where) {
       // Notified between the ticket and now.
       r.lock.unlock();
     } else {
-      detail::sync_waiter w;
+      detail::sync_waiter& w = detail::new_wait_record<detail::sync_waiter>(self);  // see g::wait_space
       w.gp = self;
       w.ticket = ticket;
       r.enqueue(&w, this, false);
@@ -116,7 +116,7 @@ void cond::broadcast() {
   notify_.store(wait_.load(std::memory_order_acquire), std::memory_order_release);
   r.lock.unlock();
   while (all != nullptr) {
-    detail::sync_waiter* next = all->next;  // read before ready: the record dies with its frame
+    detail::sync_waiter* next = all->next;  // read before ready: the record is dead once its goroutine runs
     detail::ready(all->gp);
     all = next;
   }

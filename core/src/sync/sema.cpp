@@ -143,8 +143,9 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
                   const weft::source_location& where, sema_unwound* unwound) {
   runtime_section rs;
   if (sema_try_acquire(addr)) return;
-  sync_waiter w;
-  w.gp = require_current(to_string(why));
+  g* self = require_current(to_string(why));
+  sync_waiter& w = new_wait_record<sync_waiter>(self);  // see g::wait_space
+  w.gp = self;
   sema_root& r = sema_root_for(addr);
   for (;;) {
     r.lock.lock();
@@ -157,7 +158,7 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
     }
     r.enqueue(&w, addr, lifo);
     // Blocking again while being torn down: if the scheduler abandons us here,
-    // our record must leave the global table before our stack goes.
+    // our record must leave the global table before our g is reused.
     abandon_hook leave{&r, &w, true};
     if (WEFT_UNLIKELY(w.gp->unwind_requested)) leave.arm();
     try {

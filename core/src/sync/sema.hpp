@@ -36,8 +36,9 @@
 //
 // Root layout: a list of address queues, one per address that has waiters;
 // the first waiter of each queue is its entry in that list (Go's treap node,
-// here a list: few distinct addresses share a root). Waiter records live on
-// the parked goroutines' stacks.
+// here a list: few distinct addresses share a root). Waiter records live in
+// the parked goroutines' gs (g::wait_space), not on their stacks: a release
+// that wakes many walks dense memory.
 #pragma once
 
 #include <atomic>
@@ -124,11 +125,17 @@ struct abandon_hook {
   sema_root* root;
   sync_waiter* w;
   bool counts_nwait;  // sema_acquire's waiters are counted in nwait
+  bool armed = false;
   void arm() noexcept {
     w->gp->abandon_arg = this;
     w->gp->abandon_fn = &leave;
+    armed = true;
   }
-  void disarm() noexcept { w->gp->abandon_fn = nullptr; }
+  // Touches the g only if armed: a woken waiter's g is cold memory when a
+  // release wakes many.
+  void disarm() noexcept {
+    if (armed) w->gp->abandon_fn = nullptr;
+  }
   static void leave(void* arg) noexcept;
 };
 
