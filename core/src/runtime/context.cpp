@@ -69,7 +69,7 @@ inline context* land(bctx::transfer_t t) noexcept {
   auto* rec = static_cast<switch_record*>(t.data);
   context* from = rec->from;
   context* to = rec->to;
-  from->fctx = t.fctx;
+  from->fctx.store(t.fctx, std::memory_order_relaxed);
 #if WEFT_ASAN
   const void* old_bottom = nullptr;
   std::size_t old_size = 0;
@@ -187,7 +187,7 @@ void stack_pool::unmap(stack& s) noexcept {
 void make_context(context* ctx, const stack& s, void (*entry)(void*), void* arg) {
   ctx->entry = entry;
   ctx->entry_arg = arg;
-  ctx->fctx = bctx::make_fcontext(s.top(), s.size, &trampoline);
+  ctx->fctx.store(bctx::make_fcontext(s.top(), s.size, &trampoline), std::memory_order_relaxed);
   ctx->eh_globals[0] = ctx->eh_globals[1] = nullptr;
   ctx->stack_lo = s.bottom;
 #if WEFT_ASAN
@@ -213,11 +213,11 @@ void destroy_context(context* ctx) noexcept {
 #if WEFT_TSAN
   retire_tsan_fiber(ctx);
 #endif
-  ctx->fctx = nullptr;
+  ctx->fctx.store(nullptr, std::memory_order_relaxed);
 }
 
 void adopt_thread_context(context* ctx) {
-  ctx->fctx = nullptr;
+  ctx->fctx.store(nullptr, std::memory_order_relaxed);
   ctx->stack_lo = nullptr;
 #if WEFT_TSAN
   ctx->tsan_fiber = __tsan_get_current_fiber();
@@ -227,8 +227,8 @@ void adopt_thread_context(context* ctx) {
 void switch_context(context* from, context* to, switch_record* rec) {
   rec->from = from;
   rec->to = to;
-  void* target = to->fctx;
-  to->fctx = nullptr;
+  void* target = to->fctx.load(std::memory_order_relaxed);
+  to->fctx.store(nullptr, std::memory_order_relaxed);
   if (WEFT_UNLIKELY(rec->eh_globals == nullptr)) rec->eh_globals = abi::__cxa_get_globals();
   swap_eh_globals(rec->eh_globals, from, to);
 #if WEFT_ASAN

@@ -73,7 +73,11 @@ class stack_pool {
 struct switch_record;
 
 struct context {
-  void* fctx = nullptr;  // boost::context::detail::fcontext_t
+  // boost::context::detail::fcontext_t: where a switched-out context's
+  // registers are saved, at the top of what its stack uses. Atomic (relaxed)
+  // only so that the scheduler may read it from another thread as a prefetch
+  // hint (saved_stack_hint); the context's owner alone writes it.
+  std::atomic<void*> fctx{nullptr};
   void (*entry)(void*) = nullptr;  // for a context that has not started yet
   void* entry_arg = nullptr;
   void* eh_globals[2] = {nullptr, nullptr};  // saved __cxa_eh_globals
@@ -88,6 +92,10 @@ struct context {
   void* asan_fake_stack = nullptr;
 #endif
 };
+
+// Where a switched-out context's registers lie (null while it runs): a hint
+// for prefetching, readable from any thread while the context lives.
+inline const void* saved_stack_hint(const context& c) noexcept { return c.fctx.load(std::memory_order_relaxed); }
 
 // What the landing side of a switch must do. Lives with the switching worker.
 struct switch_record {
