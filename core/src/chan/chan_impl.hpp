@@ -13,10 +13,11 @@
 // Locking: `lock` guards everything but `refs`. A waiter (Go's sudog) lives in
 // its goroutine's g (g::wait_space: a blocked send or recv, or a select of up
 // to two cases) or on its stack (larger selects), and is linked into one
-// queue; it is only touched under that queue's channel lock. A select links one waiter per case; whoever
-// first CASes the select's `done` from 0 to 1 owns the wake-up (records which
-// waiter fired and readies the goroutine once); the others find it done, drop
-// the waiter from their queue and move on. The parked goroutine removes the
+// queue; it is only touched under that queue's channel lock. A select links
+// one waiter per case; whoever first CASes the select's `done` from 0 to 1
+// owns the wake-up (records which waiter fired and readies the goroutine
+// once); the others find it done, drop the waiter from their queue and move
+// on. The parked goroutine removes the
 // rest itself once woken, under each channel's lock.
 //
 // Happens-before (Go's memory model), stated with hb_release/hb_acquire: a

@@ -149,7 +149,11 @@ std::size_t select_run(select_case* cases, std::size_t n, bool has_default,
   select_state& state = in_g != nullptr ? in_g->state : local_state;
   std::unique_ptr<waiter[]> ws_heap;
   waiter ws_local[4];
-  waiter* ws = in_g != nullptr ? in_g->ws : n <= 4 ? ws_local : (ws_heap = std::make_unique<waiter[]>(n)).get();
+  waiter* ws = ws_local;
+  if (in_g != nullptr)
+    ws = in_g->ws;
+  else if (n > 4)
+    ws = (ws_heap = std::make_unique<waiter[]>(n)).get();
   for (std::size_t i = 0; i < n; ++i) {
     if (cases[i].c == nullptr) continue;
     waiter& w = ws[i];

@@ -507,10 +507,11 @@ void real_scheduler::worker_loop(worker* w) {
 // (a close or a release that wakes 100 000) all have cold stacks, each on a
 // page of its own: without this, every switch to one stalls on a TLB miss and
 // a cache miss (170–380 ns a goroutine here, by the medians of the
-// Blocked100k rows' exit phase; docs/runtime.md). The ring slots are read racily (a thief may take
-// them meanwhile): a stale g is still a g (gs are recycled, never freed, while
-// the scheduler runs), and a prefetch of a stale address is harmless. Under
-// TSan gs are freed on exit, so nothing is prefetched there.
+// Blocked100k rows' exit phase; docs/runtime.md). The ring slots are read
+// racily (a thief may take them meanwhile): a stale g is still a g (gs are
+// recycled, never freed, while the scheduler runs), and a prefetch of a stale
+// address is harmless. Under TSan gs are freed on exit, so nothing is
+// prefetched there.
 void real_scheduler::prefetch_queued(const worker* w) const noexcept {
   if constexpr (recycle_gs) {
     const std::uint32_t h = w->head.load(std::memory_order_relaxed);
