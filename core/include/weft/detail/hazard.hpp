@@ -119,16 +119,19 @@ namespace weft::detail {
 // fibers sharing a thread's TLS would be reported as racing.
 hazard_record* hazard_tls_slow() noexcept;
 inline hazard_record* hazard_tls() noexcept {
-#if defined(__x86_64__) && !WEFT_TSAN
   hazard_record* r;
+#if defined(__x86_64__) && !WEFT_TSAN
   asm volatile(
       "movq weft_tls_hazard_record@gottpoff(%%rip), %0\n\t"
       "movq %%fs:(%0), %0"
       : "=r"(r));
-  return r;
 #else
-  return hazard_tls_slow();
+  r = hazard_tls_slow();
 #endif
+  // Stated so that the compiler sees a hit's hold is short (bit 6 of a
+  // mark's address, below): a borrow then ends with one store and no test
+  // of the encoding, as a snapshot does (BorrowAlone 1.14 -> 0.90 ns here).
+  return static_cast<hazard_record*>(__builtin_assume_aligned(r, alignof(hazard_record)));
 }
 
 hazard_record* hazard_adopt_record() noexcept;
