@@ -105,7 +105,7 @@ class locked {
  private:
   limiter_state& s_;
   runtime_section rs_;
-  lock_guard l_;
+  lock_guard<> l_;
 };
 
 namespace {

@@ -40,6 +40,18 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+// A spinning waiter's pause: the CPU's spin hint at first, then, once the
+// holder's thread seems to have been preempted, the CPU itself.
+struct spin_backoff {
+  unsigned spins = 0;
+  void pause() noexcept {
+    if (spins++ < 64)
+      cpu_relax();
+    else
+      ::sched_yield();
+  }
+};
+
 class spin_lock {
  public:
   void lock() noexcept {
@@ -55,17 +67,10 @@ class spin_lock {
 
  private:
   void slow_lock() noexcept {
-    for (unsigned spins = 0;; ++spins) {
+    spin_backoff b;
+    for (;;) {
       // Test before test-and-set, so waiters spin on a shared cache line.
-      while (locked_.load(std::memory_order_relaxed)) {
-        if (spins < 64) {
-          cpu_relax();
-        } else {
-          // The holder's thread was preempted: give it the CPU.
-          ::sched_yield();
-        }
-        ++spins;
-      }
+      while (locked_.load(std::memory_order_relaxed)) b.pause();
       if (!locked_.exchange(true, std::memory_order_acquire)) return;
     }
   }
@@ -73,12 +78,13 @@ class spin_lock {
 };
 
 // std::lock_guard needs nothing more; kept as a name for grep-ability.
+template <class Lock = spin_lock>
 struct lock_guard {
-  explicit lock_guard(spin_lock& l) noexcept : l_(l) { l_.lock(); }
+  explicit lock_guard(Lock& l) noexcept : l_(l) { l_.lock(); }
   ~lock_guard() { l_.unlock(); }
   lock_guard(const lock_guard&) = delete;
   lock_guard& operator=(const lock_guard&) = delete;
-  spin_lock& l_;
+  Lock& l_;
 };
 
 }  // namespace weft::detail

@@ -17,15 +17,6 @@ sema_root& sema_root_for(const void* addr) noexcept {
   return roots[(a >> 3) % root_count];
 }
 
-namespace {
-// nwait's writers all hold the root's lock, so taking waiters off the count is
-// a load and a store, not a read-modify-write (the increment in sema_acquire
-// stays one: it is the acquirer's half of the no-lost-wake-up handshake).
-void drop_waiters(sema_root& r, std::uint32_t k) noexcept {
-  r.nwait.store(r.nwait.load(std::memory_order_relaxed) - k, std::memory_order_relaxed);
-}
-}  // namespace
-
 sync_waiter* sema_root::head(const void* addr) const noexcept {
   for (sync_waiter* h = heads_; h != nullptr; h = h->next_addr)
     if (h->addr == addr) return h;
@@ -128,7 +119,7 @@ void abandon_hook::leave(void* arg) noexcept {
   lock_guard l(h->root->lock);
   if (!h->w->queued) return;
   h->root->remove(h->w);
-  if (h->counts_nwait) drop_waiters(*h->root, 1);
+  if (h->counts_nwait) h->root->lock.drop_waiters(1);
 }
 
 bool sema_try_acquire(std::atomic<std::uint32_t>* addr) noexcept {
@@ -148,11 +139,10 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
   w.gp = self;
   sema_root& r = sema_root_for(addr);
   for (;;) {
-    r.lock.lock();
     // Announce ourselves before the last look at the count (see the header).
-    r.nwait.fetch_add(1, std::memory_order_seq_cst);
+    r.lock.lock_counted();
     if (sema_try_acquire(addr)) {
-      drop_waiters(r, 1);
+      r.lock.drop_waiters(1);
       r.lock.unlock();
       return;
     }
@@ -170,7 +160,7 @@ void sema_acquire(std::atomic<std::uint32_t>* addr, bool lifo, wait_reason why, 
       sema_unwound state = sema_unwound::queued;
       if (w.queued) {
         r.remove(&w);
-        drop_waiters(r, 1);
+        r.lock.drop_waiters(1);
       } else if (w.handoff) {
         state = sema_unwound::handed;
       } else {
@@ -194,10 +184,10 @@ void sema_release_n(std::atomic<std::uint32_t>* addr, std::uint32_t n, bool hand
   // again (the releaser's half of the handshake: add, then look). If someone
   // queued meanwhile it may have missed them: wake it below, handing it a
   // token if asked to and one is still there.
-  const bool added = r.nwait.load(std::memory_order_seq_cst) == 0;
+  const bool added = r.lock.waiters(std::memory_order_seq_cst) == 0;
   if (added) {
     addr->fetch_add(n, std::memory_order_seq_cst);
-    if (r.nwait.load(std::memory_order_seq_cst) == 0) return;
+    if (r.lock.waiters(std::memory_order_seq_cst) == 0) return;
   }
   // Otherwise waiters queued before we take the lock are in the queue, and
   // later ones see the count under the lock. Handing off, each of addr's
@@ -219,7 +209,7 @@ void sema_release_n(std::atomic<std::uint32_t>* addr, std::uint32_t n, bool hand
     const std::uint32_t left = handoff ? n - k : n;
     if (left != 0) addr->fetch_add(left, std::memory_order_seq_cst);
   }
-  if (k != 0) drop_waiters(r, k);
+  if (k != 0) r.lock.drop_waiters(k);
   r.lock.unlock();
   // Each w is parked until ready (it was queued under the lock we held); read
   // its link before readying it, as it may run and return at once.

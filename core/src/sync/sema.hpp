@@ -21,8 +21,9 @@
 // behind the next writer that takes one runs on instead of parking (Go's
 // behaviour, and most of RWMutexRead's throughput).
 //
-// No lost wake-ups: an acquirer announces itself in root.nwait (seq_cst)
-// before its last look at the count, under the root's lock. A releaser that
+// No lost wake-ups: an acquirer announces itself in the root's nwait
+// (seq_cst) before its last look at the count, under the root's lock (both
+// in one read-modify-write: root_lock). A releaser that
 // sees nwait == 0 adds its token (seq_cst) and then looks at nwait again; so
 // either the acquirer sees the token or the releaser sees the waiter. A
 // releaser that sees nwait != 0 takes the lock: a waiter queued before is in
@@ -65,10 +66,55 @@ struct sync_waiter {
   bool queued = false;
 };
 
+// A root's lock and its waiter count (nwait: sema_acquire's waiters queued
+// on the root, any address) in one word: bit 0 locked, the rest the count.
+// An acquirer that is about to queue takes the lock and counts itself in
+// with one read-modify-write, not two: one ~6 ns locked instruction fewer
+// per park. While the lock is held only its holder changes the word (a lock
+// attempt fails, or sets a bit already set), so unlocking and taking waiters
+// off the count are plain stores.
+class root_lock {
+ public:
+  void lock() noexcept {
+    if (WEFT_LIKELY((word_.fetch_or(locked, std::memory_order_acquire) & locked) == 0)) return;
+    spin_backoff b;
+    for (;;) {
+      while ((word_.load(std::memory_order_relaxed) & locked) != 0) b.pause();
+      if ((word_.fetch_or(locked, std::memory_order_acquire) & locked) == 0) return;
+    }
+  }
+  // Lock, and count one more waiter; seq_cst: the acquirer's half of the
+  // handshake (see the top of the file).
+  void lock_counted() noexcept {
+    std::uint32_t w = word_.load(std::memory_order_relaxed);
+    spin_backoff b;
+    for (;;) {
+      if ((w & locked) != 0) {
+        b.pause();
+        w = word_.load(std::memory_order_relaxed);
+      } else if (word_.compare_exchange_weak(w, w + locked + one_waiter, std::memory_order_seq_cst,
+                                             std::memory_order_relaxed)) {
+        return;
+      }
+    }
+  }
+  void unlock() noexcept {
+    word_.store(word_.load(std::memory_order_relaxed) & ~locked, std::memory_order_release);
+  }
+  // Held: k waiters leave the count.
+  void drop_waiters(std::uint32_t k) noexcept {
+    word_.store(word_.load(std::memory_order_relaxed) - k * one_waiter, std::memory_order_relaxed);
+  }
+  std::uint32_t waiters(std::memory_order o) const noexcept { return word_.load(o) / one_waiter; }
+
+ private:
+  static constexpr std::uint32_t locked = 1, one_waiter = 2;
+  std::atomic<std::uint32_t> word_{0};
+};
+
 class alignas(64) sema_root {
  public:
-  spin_lock lock;
-  std::atomic<std::uint32_t> nwait{0};  // waiters queued here, any address
+  root_lock lock;
 
   // All under `lock`.
   void enqueue(sync_waiter* w, const void* addr, bool lifo) noexcept;
