@@ -23,12 +23,11 @@
 //
 // No lost wake-ups: an acquirer announces itself in the root's nwait
 // (seq_cst) before its last look at the count, under the root's lock (both
-// in one read-modify-write: root_lock). A releaser that
-// sees nwait == 0 adds its token (seq_cst) and then looks at nwait again; so
-// either the acquirer sees the token or the releaser sees the waiter. A
-// releaser that sees nwait != 0 takes the lock: a waiter queued before is in
-// the queue, one that comes after sees, under the lock, the tokens added to
-// the count. The waiter parks with the root lock held and the lock is
+// in one read-modify-write: root_lock). A releaser that sees nwait == 0 adds
+// its token (seq_cst) and then looks at nwait again; so either the acquirer
+// sees the token or the releaser sees the waiter. A releaser that sees
+// nwait != 0 takes the lock: a waiter queued before is in the queue, one that
+// comes after sees, under the lock, the tokens added to the count. The waiter parks with the root lock held and the lock is
 // released only once it is off its stack (kernel protocol), so a releaser,
 // which dequeues under that lock, readies only parked goroutines.
 //
