@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <thread>
 #include <vector>
 #include <weft/weft.hpp>
 
@@ -123,4 +124,47 @@ WEFT_RUNTIME_TEST(Sema, ReleaseOnASharedRootWithNoWaiterOfItsOwnCountsTheToken) 
   q.wg.wait();
   EXPECT_EQ(q.done.load(), 1);
   EXPECT_EQ(waited->load(), 0u);
+}
+
+// A root's lock and its waiter count share one word (root_lock). Threads
+// that lock plainly race with threads that lock and count themselves in:
+// nobody gets in while another holds it, and no count is lost, neither to a
+// plain lock's fetch_or nor to the holder's plain-store unlock.
+TEST(RootLock, PlainAndCountedLockingExcludeEachOtherAndKeepEveryCount) {
+  root_lock l;
+  long inside = 0;  // guarded by l
+  constexpr int threads = 4, rounds = 4000;
+  auto each = [&](auto body) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t) ts.emplace_back([&, t] { body(t); });
+    for (auto& t : ts) t.join();
+  };
+  // Count in (and keep the counts) while others lock without counting.
+  each([&](int t) {
+    for (int k = 0; k < rounds; ++k) {
+      if ((k + t) % 2 == 0) {
+        l.lock_counted();
+      } else {
+        l.lock();
+      }
+      ++inside;
+      l.unlock();
+    }
+  });
+  EXPECT_EQ(inside, long{threads} * rounds);
+  EXPECT_EQ(l.waiters(std::memory_order_relaxed), std::uint32_t{threads} * rounds / 2);
+  // Take the counts back, under the lock, as a release does.
+  each([&](int) {
+    for (int k = 0; k < rounds / 2; ++k) {
+      l.lock();
+      l.drop_waiters(1);
+      ++inside;
+      l.unlock();
+    }
+  });
+  EXPECT_EQ(inside, long{threads} * rounds * 3 / 2);
+  EXPECT_EQ(l.waiters(std::memory_order_relaxed), 0u);
+  // The lock is free again: a plain lock gets straight in.
+  l.lock();
+  l.unlock();
 }
