@@ -17,8 +17,8 @@
 // one waiter per case; whoever first CASes the select's `done` from 0 to 1
 // owns the wake-up (records which waiter fired and readies the goroutine
 // once); the others find it done, drop the waiter from their queue and move
-// on. The parked goroutine removes the
-// rest itself once woken, under each channel's lock.
+// on. The parked goroutine removes the rest itself once woken, under each
+// channel's lock.
 //
 // Happens-before (Go's memory model), stated with hb_release/hb_acquire: a
 // buffered element carries edges through its slot address (the k-th receive
