@@ -479,11 +479,16 @@ g* real_scheduler::find_runnable(worker* w) {
   }
 }
 
-void real_scheduler::execute(worker* w, g* gp) {
+// gp is about to run on w (from g0 or from the goroutine leaving it).
+void real_scheduler::make_running(worker* w, g* gp) noexcept {
   prefetch_queued(w);
   gp->status.store(gstatus::running, std::memory_order_relaxed);
   gp->last_worker = w->index;
   set_current_g(gp);
+}
+
+void real_scheduler::execute(worker* w, g* gp) {
+  make_running(w, gp);
   switch_context(&w->g0, &gp->ctx, &w->rec);
   set_current_g(nullptr);
 }
@@ -536,10 +541,7 @@ void real_scheduler::switch_away(worker* w, g* self, void (*action)(void*) noexc
   w->rec.action = action;
   w->rec.arg = arg;
   if (next != nullptr) {
-    prefetch_queued(w);
-    next->status.store(gstatus::running, std::memory_order_relaxed);
-    next->last_worker = w->index;
-    set_current_g(next);
+    make_running(w, next);
     switch_context(&self->ctx, &next->ctx, &w->rec);
   } else {
     set_current_g(nullptr);

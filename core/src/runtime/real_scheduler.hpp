@@ -103,6 +103,7 @@ class real_scheduler final : public scheduler {
   void honor_publish(worker* w) noexcept;
   bool runq_empty(const worker* w) const noexcept;
   void prefetch_queued(const worker* w) const noexcept;
+  void make_running(worker* w, g* gp) noexcept;
   void global_put(g* gp) noexcept;
   void global_put_batch(g* first, g* last, std::uint32_t n) noexcept;
   g* global_get(worker* w, std::uint32_t max) noexcept;
