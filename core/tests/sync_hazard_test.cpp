@@ -71,7 +71,7 @@ TEST(Hazard, RepeatBorrowIsShortAndNestedOneIsCounted) {
   ASSERT_EQ(first.node, n[0]);
   EXPECT_NE(first.hold & hazard_published, 0u);
   EXPECT_EQ(first.hold & hazard_short, 0u);
-  hazard_end(first.hold, /*sticky=*/true);
+  hazard_end(first, /*sticky=*/true);
 
   const hazard_borrowed outer = hazard_borrow(*s.a);  // the name stayed: a hit
   ASSERT_EQ(outer.node, n[0]);
@@ -80,8 +80,8 @@ TEST(Hazard, RepeatBorrowIsShortAndNestedOneIsCounted) {
   ASSERT_EQ(inner.node, n[0]);
   EXPECT_EQ(inner.hold & (hazard_short | hazard_primary | hazard_published), 0u);
   EXPECT_EQ(hazard_slot_of(outer.hold), hazard_slot_of(inner.hold));
-  hazard_end(inner.hold, true);
-  hazard_end(outer.hold, true);
+  hazard_end(inner, true);
+  hazard_end(outer, true);
 }
 
 // The primary hold ends first; the counted one still reads the node, so the
@@ -93,19 +93,19 @@ TEST(Hazard, NestedHoldOutlivesThePrimaryOne) {
   nodes n;
   s.a->store(n[0]);
   s.b->store(n[1]);
-  hazard_end(hazard_borrow(*s.a).hold, true);  // name n[0] in the home slot
+  hazard_end(hazard_borrow(*s.a), true);  // name n[0] in the home slot
   const hazard_borrowed primary = hazard_borrow(*s.a);
   const hazard_borrowed nested = hazard_borrow(*s.a);
-  hazard_end(primary.hold, true);
+  hazard_end(primary, true);
 
   const hazard_borrowed other = hazard_borrow(*s.b);  // same home, still active
   ASSERT_EQ(other.node, n[1]);
   EXPECT_NE(hazard_slot_of(other.hold), hazard_slot_of(nested.hold));
-  hazard_end(other.hold, true);
+  hazard_end(other, true);
 
   replace_and_retire(*s.a, n[2]);  // clears this thread's idle names first
   EXPECT_FALSE(was_freed(n[0]));
-  hazard_end(nested.hold, true);
+  hazard_end(nested, true);
   replace_and_retire(*s.b, n[3]);  // the slot is idle now: n[0] goes
   EXPECT_TRUE(was_freed(n[0]));
   EXPECT_TRUE(was_freed(n[1]));
@@ -117,26 +117,26 @@ TEST(Hazard, PrimaryHoldEndedOnAnotherThread) {
   two_sources s;
   nodes n;
   s.a->store(n[0]);
-  hazard_end(hazard_borrow(*s.a).hold, true);
+  hazard_end(hazard_borrow(*s.a), true);
   const hazard_borrowed h = hazard_borrow(*s.a);
   ASSERT_NE(h.hold & hazard_short, 0u);
 
   const hazard_borrowed nested = hazard_borrow(*s.a);  // counted while primary is away
   EXPECT_EQ(nested.hold & hazard_short, 0u);
-  hazard_end(nested.hold, true);
+  hazard_end(nested, true);
 
   replace_and_retire(*s.a, n[1]);  // held: kept
   EXPECT_FALSE(was_freed(n[0]));
-  std::thread([&] { hazard_end(h.hold, true); }).join();
+  std::thread([&] { hazard_end(h, true); }).join();
   replace_and_retire(*s.a, n[2]);  // our idle name is cleared, n[0] and n[1] go
   EXPECT_TRUE(was_freed(n[0]));
   EXPECT_TRUE(was_freed(n[1]));
 
   // The mark is clear again: the next borrow is a hit with a short hold.
-  hazard_end(hazard_borrow(*s.a).hold, true);
+  hazard_end(hazard_borrow(*s.a), true);
   const hazard_borrowed again = hazard_borrow(*s.a);
   EXPECT_NE(again.hold & hazard_short, 0u);
-  hazard_end(again.hold, true);
+  hazard_end(again, true);
   replace_and_retire(*s.a, n[3]);
 }
 
@@ -150,10 +150,10 @@ TEST(Hazard, FirstBorrowOfAThreadAdoptsARecord) {
     const hazard_borrowed h = hazard_borrow(src);
     EXPECT_EQ(h.node, n[0]);
     EXPECT_NE(hazard_tls(), &hazard_no_record);
-    hazard_end(h.hold, true);
+    hazard_end(h, true);
   }).join();
   for (auto& slot : hazard_no_record.slot) EXPECT_EQ(slot.load(), nullptr);
-  for (auto& mark : hazard_no_record.primary) EXPECT_EQ(mark.load(), 0u);
+  for (auto& key : hazard_no_record.key) EXPECT_EQ(key.load(), 0u);
   // The exited thread's record is given up with its idle name cleared: n[0]
   // is freed at once.
   void* old = const_cast<void*>(src.exchange(n[1], std::memory_order_seq_cst));
@@ -176,11 +176,11 @@ TEST(Hazard, SnapshotHoldsOnlyTheHomeSlot) {
   EXPECT_EQ(hazard_slot_of(first.hold), hazard_home(s.a));
   EXPECT_EQ(hazard_snapshot(*s.a).hold, 0u);  // nested: no second hold
   EXPECT_EQ(hazard_snapshot(*s.b).hold, 0u);  // home still read: no other slot
-  hazard_end(first.hold, /*sticky=*/true);
+  hazard_end(first, /*sticky=*/true);
 
   const hazard_borrowed hit = hazard_snapshot(*s.a);  // the name stayed
   EXPECT_EQ(hit.hold, first.hold);
-  hazard_end(hit.hold, true);
+  hazard_end(hit, true);
   const hazard_borrowed other = hazard_snapshot(*s.b);  // home idle: renamed
   ASSERT_NE(other.hold & hazard_short, 0u);
   EXPECT_EQ(other.node, n[1]);
@@ -188,7 +188,7 @@ TEST(Hazard, SnapshotHoldsOnlyTheHomeSlot) {
   EXPECT_TRUE(was_freed(n[0]));
   replace_and_retire(*s.b, n[3]);  // held: kept
   EXPECT_FALSE(was_freed(n[1]));
-  hazard_end(other.hold, true);
+  hazard_end(other, true);
   replace_and_retire(*s.a, n[0]);  // our idle name goes first: n[1] too
   EXPECT_TRUE(was_freed(n[1]));
 }
@@ -207,7 +207,7 @@ TEST(Hazard, LetGoFreesARetiredNodeOnceUnnamed) {
   hazard_retire(old, &note_freed, false, &flag);
   EXPECT_TRUE(flag.load());  // named: listed and flagged
   EXPECT_FALSE(was_freed(n[0]));
-  hazard_end(h.hold, true);
+  hazard_end(h, true);
   hazard_let_go(n[0], h.hold);  // our own idle name goes, then n[0]
   EXPECT_TRUE(was_freed(n[0]));
 
@@ -218,11 +218,53 @@ TEST(Hazard, LetGoFreesARetiredNodeOnceUnnamed) {
   hazard_retire(old, &note_freed, false, &flag2);
   EXPECT_TRUE(flag2.load());
   std::thread([&] {
-    hazard_end(g.hold, true);
+    hazard_end(g, true);
     hazard_let_go(n[1], g.hold);  // not this thread's name: it stays
   }).join();
   EXPECT_FALSE(was_freed(n[1]));
   replace_and_retire(*s.a, n[3]);  // our idle name is cleared, n[1] and n[2] go
   EXPECT_TRUE(was_freed(n[1]));
   EXPECT_TRUE(was_freed(n[2]));
+}
+
+// A hit trusts the slot's key, so every renaming or clearing of a slot must
+// clear its key too: here a store clears this thread's idle name of n[0] and
+// frees it, and n[0]'s address comes back as src's node (as a reused
+// allocation would). The next borrow must name it again (a published, full
+// hold), not take it as still named.
+TEST(Hazard, AddressReusedAfterAStoreClearedTheNameIsNamedAgain) {
+  two_sources s;
+  nodes n;
+  s.a->store(n[0]);
+  hazard_end(hazard_borrow(*s.a), true);  // n[0] named, idle
+  replace_and_retire(*s.a, n[1]);         // our idle name cleared: n[0] freed
+  ASSERT_TRUE(was_freed(n[0]));
+  s.a->store(n[0]);  // the address again
+  const hazard_borrowed h = hazard_borrow(*s.a);
+  ASSERT_EQ(h.node, n[0]);
+  EXPECT_NE(h.hold & hazard_published, 0u);
+  EXPECT_EQ(hazard_record_of(h.hold)->slot[hazard_slot_of(h.hold)].load(), n[0]);
+  hazard_end(h, true);
+  replace_and_retire(*s.a, n[2]);
+}
+
+// A published hold (full encoding) ended on another thread gives the slot's
+// key back as a short one does: the owner's next borrow of the node is a
+// hit, and a store while the hold lasted kept the node.
+TEST(Hazard, PublishedHoldEndedOnAnotherThreadGivesTheKeyBack) {
+  two_sources s;
+  nodes n;
+  s.a->store(n[0]);
+  const hazard_borrowed first = hazard_borrow(*s.a);  // publishes
+  ASSERT_NE(first.hold & hazard_published, 0u);
+  const hazard_borrowed nested = hazard_borrow(*s.a);  // the primary hold is taken: counted
+  EXPECT_EQ(nested.hold & hazard_short, 0u);
+  std::thread([&] { hazard_end(first, true); }).join();
+  hazard_end(nested, true);
+  const hazard_borrowed hit = hazard_borrow(*s.a);
+  EXPECT_NE(hit.hold & hazard_short, 0u);
+  EXPECT_EQ(hit.node, n[0]);
+  hazard_end(hit, true);
+  replace_and_retire(*s.a, n[1]);
+  EXPECT_TRUE(was_freed(n[0]));
 }

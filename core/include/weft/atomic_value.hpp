@@ -136,7 +136,7 @@ node_ptr make_inline_node(A&&... args) {
 inline void snapshot_end(hazard_hold hold, const atomic_value_node* n) noexcept {
   // Read while the hold still protects the node (acquire: see hazard_let_go).
   const bool retired = n->retired.load(std::memory_order_acquire);
-  hazard_end_short(hold);
+  hazard_end_short(hold, n);
   if (WEFT_UNLIKELY(retired)) hazard_let_go(n, hold);
 }
 
@@ -149,7 +149,7 @@ inline void snapshot_end(hazard_hold hold, const atomic_value_node* n) noexcept 
 // The allocator carries the hold: deallocate() runs after the control block
 // is destroyed, the last touch of the buffer, and hands it back there.
 // Under TSan the block comes from the heap: TSan sees no edge through the
-// marks (runtime sections), and would call the buffer's reuse a race.
+// keys (runtime sections), and would call the buffer's reuse a race.
 template <class U>
 struct snapshot_allocator {
   using value_type = U;
@@ -226,11 +226,13 @@ class atomic_value {
   class borrowed {
    public:
     borrowed() noexcept = default;
-    borrowed(borrowed&& o) noexcept : hold_(std::exchange(o.hold_, 0)), value_(std::exchange(o.value_, nullptr)) {}
+    borrowed(borrowed&& o) noexcept
+        : held_{std::exchange(o.held_.node, nullptr), std::exchange(o.held_.hold, 0)},
+          value_(std::exchange(o.value_, nullptr)) {}
     borrowed& operator=(borrowed&& o) noexcept {
       if (this != &o) {
         reset();
-        hold_ = std::exchange(o.hold_, 0);
+        held_ = {std::exchange(o.held_.node, nullptr), std::exchange(o.held_.hold, 0)};
         value_ = std::exchange(o.value_, nullptr);
       }
       return *this;
@@ -243,14 +245,14 @@ class atomic_value {
     explicit operator bool() const noexcept { return value_ != nullptr; }
     // Ends the borrow early.
     void reset() noexcept {
-      detail::hazard_end(hold_, /*sticky=*/true);
-      hold_ = 0;
+      detail::hazard_end(held_, /*sticky=*/true);
+      held_ = {};
       value_ = nullptr;
     }
 
    private:
     friend class atomic_value;
-    detail::hazard_hold hold_ = 0;
+    detail::hazard_borrowed held_{};  // the node and the hold on it
     const T* value_ = nullptr;
   };
 
@@ -290,7 +292,7 @@ class atomic_value {
     // Reading the node's retired flag here, to free it at once as a
     // shared_ptr's release does, cost the read loop a fifth of its speed.
     ~snapshot() {
-      if (hold_ != 0) detail::hazard_end_short(hold_);
+      if (hold_ != 0) detail::hazard_end_short(hold_, node_);
     }
 
     const T* get() const noexcept { return value_; }
@@ -299,7 +301,7 @@ class atomic_value {
     explicit operator bool() const noexcept { return value_ != nullptr; }
     // Lets the value go now (the snapshot becomes empty).
     void reset() noexcept {
-      if (hold_ != 0) detail::hazard_end_short(std::exchange(hold_, 0));
+      if (hold_ != 0) detail::hazard_end_short(std::exchange(hold_, 0), node_);
       node_ = nullptr;
       owned_.reset();
       value_ = nullptr;
@@ -373,7 +375,7 @@ class atomic_value {
       return detail::hazard_borrow(base_.current(), base_.borrowed_mark());
     });
     borrowed b;
-    b.hold_ = h.hold;
+    b.held_ = h;
     b.value_ = static_cast<const T*>(static_cast<const detail::atomic_value_node*>(h.node)->value.get());
     return b;
   }

@@ -61,7 +61,7 @@ std::shared_ptr<const void> atomic_value_base::load() const noexcept {
   runtime_section rs;
   const hazard_borrowed h = hazard_borrow(cur_);
   std::shared_ptr<const void> v = node_of(h.node)->value;
-  hazard_end(h.hold, /*sticky=*/false);
+  hazard_end(h, /*sticky=*/false);
   return v;
 }
 
@@ -90,12 +90,12 @@ bool atomic_value_base::compare_exchange(const void* expected, node_ptr& fresh, 
     same = node_of(n)->value.get() == expected;  // the empty node holds null
   }
   if (!same) {
-    hazard_end(h.hold, /*sticky=*/false);
+    hazard_end(h, /*sticky=*/false);
     return false;
   }
   hb_release(key);
   const bool swapped = cur_.compare_exchange_strong(n, fresh.get(), std::memory_order_seq_cst);
-  hazard_end(h.hold, /*sticky=*/false);
+  hazard_end(h, /*sticky=*/false);
   if (!swapped) return false;  // a store came between: the caller compares again
   fresh.release();
   retire(n);

@@ -5,8 +5,9 @@
 //  - records are pushed onto g_records and never removed or freed, so a scan
 //    may walk the list without a lock;
 //  - a record's slots and own counts change only in the thread that owns it
-//    (owned is true), and a primary mark only in the thread that sets it and
-//    the one that ends that hold; ownership passes from an exiting thread,
+//    (owned is true), and so does a key, except while its primary hold is
+//    taken: then only the thread that ends that hold writes it (giving the
+//    slot's name back); a key whose hold is free always equals its slot; ownership passes from an exiting thread,
 //    or from a finished spare borrow, to whichever thread claims the record
 //    next;
 //  - g_retired_lock guards g_retired, the nodes unlinked while some slot
@@ -35,7 +36,7 @@ WEFT_NOINLINE WEFT_NO_TSAN hazard_record* hazard_tls_slow() noexcept { return we
 
 namespace {
 
-static_assert(sizeof(hazard_record) == 384, "a record: slots, marks and counts, then the snapshot blocks");
+static_assert(sizeof(hazard_record) == 384, "a record: slots, keys and counts, then the snapshot blocks");
 
 std::atomic<hazard_record*> g_records{nullptr};
 
@@ -56,8 +57,10 @@ WEFT_NOINLINE WEFT_NO_TSAN void set_tls(hazard_record* r) noexcept { weft_tls_ha
 // The owner unnames every slot no borrow reads through.
 void clear_idle_names(hazard_record* r) noexcept {
   for (int i = 0; i < hazard_record::nslots; ++i)
-    if (r->slot[i].load(std::memory_order_relaxed) != nullptr && !r->active(i))
+    if (r->slot[i].load(std::memory_order_relaxed) != nullptr && !r->active(i)) {
+      r->set_key(i, nullptr);
       r->slot[i].store(nullptr, std::memory_order_release);
+    }
 }
 
 // Gives this thread's record up when the thread exits, its idle names
@@ -102,11 +105,12 @@ hazard_record* claim_record() noexcept {
   return r;
 }
 
-// Slot i names p already: take its primary hold if the mark is clear (read
-// with acquire, as the inline reader does); false if another hold has it.
-bool take_primary(hazard_record* r, int i) noexcept {
-  if (r->primary[i].load(std::memory_order_acquire) != 0) return false;
-  r->primary[i].store(1, std::memory_order_relaxed);
+// Slot i names p already: take its primary hold if it is free (the key,
+// read with acquire as the inline reader does, still names p); false if
+// another hold has it.
+bool take_primary(hazard_record* r, int i, const void* p) noexcept {
+  if (r->key[i].load(std::memory_order_acquire) != reinterpret_cast<std::uintptr_t>(p)) return false;
+  r->key[i].store(hazard_record::key_held, std::memory_order_relaxed);
   return true;
 }
 
@@ -119,8 +123,8 @@ hazard_borrowed publish(hazard_record* r, int i, const std::atomic<const void*>&
     if (q == p) break;
     p = q;
   }
-  // The slot was inactive: its primary mark is clear.
-  r->primary[i].store(1, std::memory_order_relaxed);
+  // The slot was inactive: its primary hold is free, and ours now.
+  r->key[i].store(hazard_record::key_held, std::memory_order_relaxed);
   return {p, hazard_make_hold(r, i, flags | hazard_published | hazard_primary)};
 }
 
@@ -148,7 +152,7 @@ hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::ato
   // in another slot (home was active when it was named).
   for (int i = 0; i < hazard_record::nslots; ++i)
     if (r->slot[i].load(std::memory_order_relaxed) == p) {
-      if (take_primary(r, i)) return {p, hazard_make_hold(r, i, hazard_primary)};
+      if (take_primary(r, i, p)) return {p, hazard_make_hold(r, i, hazard_primary)};
       r->count_acquire(i);
       return {p, hazard_make_hold(r, i, 0)};
     }
@@ -166,7 +170,7 @@ hazard_borrowed hazard_snapshot_slow(const std::atomic<const void*>& src) noexce
   const int i = hazard_home(&src);
   const void* p = src.load(std::memory_order_acquire);
   if (r->slot[i].load(std::memory_order_relaxed) == p) {
-    if (!take_primary(r, i)) return {nullptr, 0};  // nested: count a reference
+    if (!take_primary(r, i, p)) return {nullptr, 0};  // nested: count a reference
     return {p, hazard_make_hold(r, i, hazard_primary)};
   }
   // Home reads another node: a long snapshot of it, or a borrow.
@@ -216,32 +220,31 @@ hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src, std::ato
   return hazard_borrow_inline(src, named_mark);
 }
 
-void hazard_end_tsan(hazard_hold hold, bool sticky) noexcept {
-  if (hold == 0) return;
-  // While this hold lasts its slot names the node it read.
-  const void* node = hazard_record_of(hold)->slot[hazard_slot_of(hold)].load(std::memory_order_relaxed);
-  __tsan_release(const_cast<void*>(node));  // paired in hazard_retire, before the free
+void hazard_end_tsan(const hazard_borrowed& h, bool sticky) noexcept {
+  if (h.hold == 0) return;
+  __tsan_release(const_cast<void*>(h.node));  // paired in hazard_retire, before the free
   runtime_section rs;
-  hazard_end_inline(hold, sticky);
+  hazard_end_inline(h, sticky);
 }
 #endif
 
-void hazard_end_slow(hazard_hold hold, bool sticky) noexcept {
+void hazard_end_slow(hazard_hold hold, const void* node, bool sticky) noexcept {
   // A full hold (short ones end inline).
   hazard_record* r = hazard_record_of(hold);
   const int i = static_cast<int>(hold & hazard_index_mask);
   if ((hold & hazard_spare) != 0) {
     // Whichever thread ends it owns the spare record until then; a spare
     // slot's one hold is the primary one (publish).
-    r->primary[i].store(0, std::memory_order_relaxed);
+    r->set_key(i, nullptr);
     r->slot[i].store(nullptr, std::memory_order_release);
     r->owned.store(false, std::memory_order_release);
     return;
   }
   const bool own = r == hazard_tls();
   if ((hold & hazard_primary) != 0) {
-    // The release orders our reads before the owner's renaming.
-    r->primary[i].store(0, std::memory_order_release);
+    // The slot's name back (it named node all along); the release orders
+    // our reads before the owner's renaming.
+    r->key[i].store(reinterpret_cast<std::uintptr_t>(node), std::memory_order_release);
   } else if (!own) {
     // Ended on another thread: the name stays until its owner renames or
     // clears the slot (the release orders our reads before that).
@@ -250,8 +253,10 @@ void hazard_end_slow(hazard_hold hold, bool sticky) noexcept {
   } else {
     r->count_release(i);
   }
-  if (own && !sticky && (hold & hazard_published) != 0 && !r->active(i))
+  if (own && !sticky && (hold & hazard_published) != 0 && !r->active(i)) {
+    r->set_key(i, nullptr);
     r->slot[i].store(nullptr, std::memory_order_release);
+  }
 }
 
 void hazard_retire(void* p, void (*del)(void*), bool defer, std::atomic<bool>* retired_flag) noexcept {

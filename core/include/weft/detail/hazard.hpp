@@ -15,7 +15,7 @@
 //
 // Sticky names (borrow, load): a read that finds its slot already naming
 // src's current node reads it without publishing (no read-modify-write, no
-// fence; only the primary mark below), and the name stays after the read
+// fence; only the slot's key below), and the name stays after the read
 // ends, for the next one. The price: a replaced value that a thread's idle
 // slot still names is freed only by a store after that thread renames the
 // slot (reading another value), stores itself (a store first clears its
@@ -25,26 +25,30 @@
 //
 // Records (4 slots each): one per thread, never freed: a thread that exits
 // clears its idle names and gives its record up for another to adopt. Line
-// 1 holds the slots, which writers scan; line 2 what says which slots
-// borrows read through, which only the reading threads touch, so a borrow
-// that hits writes no line a writer reads.
+// 1 holds the slots, which writers scan; line 2 the keys and counts that say
+// which slots borrows read through, which only the reading threads touch, so
+// a borrow that hits reads and writes that line alone.
 //
 // A slot is "active" while borrows read through it, and an active slot is
 // never renamed. Two ways to count them:
-//  - the primary hold: `primary[i]` is 1 while one borrow reads through slot
-//    i. A borrow that finds the slot naming its node and primary clear sets
-//    it, and its end clears it, from whichever thread it ends on: while it is
-//    set nobody else writes it. Two plain stores and no load-add-store chain
-//    from one borrow to the next: the hit path of the common borrow-read-end
-//    loop is loads, their tests and those two stores (Go's Load is loads
-//    and tests only).
-//  - nested holds (primary already set: a borrow inside a borrow, or one
+//  - the primary hold, one per slot, told by `key[i]`: the slot's name (a
+//    copy of slot[i], null if unnamed) while the hold is free, key_held while
+//    a borrow has it. A borrow whose node equals the key takes it (stores
+//    key_held), and its end gives the name back (stores the node), from
+//    whichever thread it ends on: while it is taken nobody else writes it.
+//    So the hit tests "named" and "free" with one load and one compare, and
+//    two plain stores with no load-add-store chain from one borrow to the
+//    next are all it writes (Go's Load is loads and tests only). The owner
+//    keeps every free key equal to its slot: whatever renames or clears a
+//    slot sets its key too, or an address reused for a new node would match
+//    a name no longer published.
+//  - nested holds (primary hold taken: a borrow inside a borrow, or one
 //    held across a park while another goroutine of the thread borrows) count
 //    in `acquired` / `released`, which only the owner writes; one ended on
 //    another thread (its goroutine resumed elsewhere) counts in
 //    `released_remote`, a read-modify-write.
-// Every clearing store is a release, and whoever reads a mark or a count
-// before setting it or renaming the slot reads with acquire: the reads of a
+// Every ending store is a release, and whoever reads a key or a count
+// before taking it or renaming the slot reads with acquire: the reads of a
 // borrow happen before the node can be freed, even between goroutines of
 // one thread.
 // A thread whose slots are all active borrows through a spare record of its
@@ -53,8 +57,8 @@
 // Snapshot holds (atomic_value::load): a primary hold of the home slot whose
 // end is a shared_ptr's last release, hours later perhaps. Lines 3-6 hold one
 // control-block buffer per slot, which the slot's primary holder alone
-// uses: the block is built by the owner when it sets the mark, and the
-// mark's clearing (a release, after the block is destroyed) hands it back.
+// uses: the block is built by the owner when it takes the hold, and the
+// key's giving back (a release, after the block is destroyed) hands it back.
 // Only the home slot takes such holds, never a spare record, so a thread
 // keeps at most nslots of them whatever its snapshots live (see
 // hazard_snapshot).
@@ -70,24 +74,35 @@ namespace weft::detail {
 
 struct alignas(128) hazard_record {
   static constexpr int nslots = 4;  // a power of two; the counts fit one line
-  // Line 1: scanned by writers.
+  // What key[i] holds while slot i's primary hold is taken (never a node's
+  // address).
+  static constexpr std::uintptr_t key_held = 1;
+  // Line 1: scanned by writers (and the count that other threads' ends of
+  // nested holds add to, rarely).
   std::atomic<const void*> slot[nslots] = {};
-  std::atomic<bool> owned{false};
   hazard_record* next = nullptr;  // the list of every record; set before it is published
-  // Line 2: the primary holds, then the nested holds' counts.
-  alignas(64) std::atomic<std::uint32_t> primary[nslots] = {};
+  std::atomic<bool> owned{false};
+  std::atomic<std::uint32_t> released_remote[nslots] = {};
+  // Line 2: the keys (slot i's name while its primary hold is free, null if
+  // unnamed; key_held while taken), then the nested holds' counts.
+  alignas(64) std::atomic<std::uintptr_t> key[nslots] = {};
   std::atomic<std::uint32_t> acquired[nslots] = {};
   std::atomic<std::uint32_t> released[nslots] = {};
-  std::atomic<std::uint32_t> released_remote[nslots] = {};
   // Lines 3-6: slot i's snapshot control block (see above).
   static constexpr std::size_t snapshot_block_size = 64;
   alignas(64) unsigned char snapshot_block[nslots][snapshot_block_size] = {};
 
+  bool primary_taken(int i) const noexcept { return key[i].load(std::memory_order_acquire) == key_held; }
   bool active(int i) const noexcept {
-    return primary[i].load(std::memory_order_acquire) != 0 ||
-           acquired[i].load(std::memory_order_relaxed) - released[i].load(std::memory_order_acquire) -
-                   released_remote[i].load(std::memory_order_acquire) !=
-               0;
+    if (primary_taken(i)) return true;
+    return acquired[i].load(std::memory_order_relaxed) - released[i].load(std::memory_order_acquire) -
+               released_remote[i].load(std::memory_order_acquire) !=
+           0;
+  }
+  // The owner names p in slot i's key (null: unnamed), while the primary
+  // hold is free.
+  void set_key(int i, const void* p) noexcept {
+    key[i].store(reinterpret_cast<std::uintptr_t>(p), std::memory_order_relaxed);
   }
   void count_acquire(int i) noexcept {
     acquired[i].store(acquired[i].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -129,7 +144,7 @@ inline hazard_record* hazard_tls() noexcept {
   r = hazard_tls_slow();
 #endif
   // Stated so that the compiler sees a hit's hold is short (bit 6 of a
-  // mark's address, below): a borrow then ends with one store and no test
+  // key's address, below): a borrow then ends with one store and no test
   // of the encoding, as a snapshot does (BorrowAlone 1.14 -> 0.90 ns here).
   return static_cast<hazard_record*>(__builtin_assume_aligned(r, alignof(hazard_record)));
 }
@@ -139,9 +154,9 @@ hazard_record* hazard_adopt_record() noexcept;
 // A hold on a node: which slot names it, in one word (so that a borrow's
 // guard lives in registers), 0 for nothing. Two encodings, told apart by
 // bit 6 (records are 128-byte aligned, and line 2 starts at byte 64):
-//  - short: the address of the slot's primary mark, for a primary hold that
-//    is neither spare nor published (every hit): its end is one store
-//    through it;
+//  - short: the address of the slot's key, for a primary hold that is
+//    neither spare nor published (every hit): its end is one store through
+//    it, of the node's address;
 //  - full: the record's address with the slot index and three flags in
 //    bits 0-5.
 using hazard_hold = std::uintptr_t;
@@ -151,14 +166,14 @@ inline constexpr hazard_hold hazard_published = 16;  // this hold named the node
 inline constexpr hazard_hold hazard_primary = 32;    // the slot's primary hold (else counted)
 inline constexpr hazard_hold hazard_short = 64;      // the short encoding
 static_assert(hazard_record::nslots <= 8 && alignof(hazard_record) == 128);
-static_assert(offsetof(hazard_record, primary) == hazard_short);
+static_assert(offsetof(hazard_record, key) == hazard_short);
 
 inline hazard_record* hazard_record_of(hazard_hold h) noexcept {
   return reinterpret_cast<hazard_record*>(h & ~hazard_hold{alignof(hazard_record) - 1});
 }
 // The slot of a hold known to be short (no test of the encoding).
 inline int hazard_short_slot(hazard_hold h) noexcept {
-  return static_cast<int>((h & (hazard_short - 1)) / sizeof(std::atomic<std::uint32_t>));
+  return static_cast<int>((h & (hazard_short - 1)) / sizeof(std::atomic<std::uintptr_t>));
 }
 inline int hazard_slot_of(hazard_hold h) noexcept {
   if ((h & hazard_short) != 0) return hazard_short_slot(h);
@@ -166,7 +181,7 @@ inline int hazard_slot_of(hazard_hold h) noexcept {
 }
 // A hold of slot i; a short one when flags are hazard_primary alone.
 inline hazard_hold hazard_make_hold(hazard_record* r, int i, hazard_hold flags) noexcept {
-  if (flags == hazard_primary) return reinterpret_cast<hazard_hold>(&r->primary[i]);
+  if (flags == hazard_primary) return reinterpret_cast<hazard_hold>(&r->key[i]);
   return reinterpret_cast<hazard_hold>(r) | static_cast<hazard_hold>(i) | flags;
 }
 
@@ -186,24 +201,23 @@ struct hazard_borrowed {
 // node (no slot did) sets *named_mark, if given: the owner's "borrowed" mark
 // (see hazard_retire's defer), which the hit path need not test.
 hazard_borrowed hazard_borrow_slow(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept;
-void hazard_end_slow(hazard_hold hold, bool sticky) noexcept;
+void hazard_end_slow(hazard_hold hold, const void* node, bool sticky) noexcept;
 
 // The hit shared by borrow and snapshot: src's current node is already named
-// in this thread's home slot and its primary mark is clear; take the mark.
-// src never holds null (an empty atomic_value points at atomic_value_empty):
-// an unnamed slot holds null, and must not match.
+// in this thread's home slot and its primary hold is free, which the slot's
+// key says in one word; take the hold. src never holds null (an empty
+// atomic_value points at atomic_value_empty): an unnamed slot's key is null,
+// and must not match.
 inline bool hazard_hit(const std::atomic<const void*>& src, hazard_borrowed& out) noexcept {
   hazard_record* r = hazard_tls();
   const void* p = src.load(std::memory_order_acquire);
   const int i = hazard_home(&src);
-  // Already named: protected since it was published. The mark is read with
-  // acquire: a hold ended on another thread cleared it with a release, and
+  // Named already: protected since it was published. The key is read with
+  // acquire: a hold ended on another thread gave it back with a release, and
   // this thread's later renaming must come after that hold's reads (our own
-  // stores to the mark would not carry the edge). One branch for both tests.
-  const bool named = r->slot[i].load(std::memory_order_relaxed) == p;
-  const bool unmarked = r->primary[i].load(std::memory_order_acquire) == 0;
-  if (WEFT_LIKELY(named & unmarked)) {
-    r->primary[i].store(1, std::memory_order_relaxed);
+  // stores to the key would not carry the edge).
+  if (WEFT_LIKELY(r->key[i].load(std::memory_order_acquire) == reinterpret_cast<std::uintptr_t>(p))) {
+    r->key[i].store(hazard_record::key_held, std::memory_order_relaxed);
     out = {p, hazard_make_hold(r, i, hazard_primary)};
     return true;
   }
@@ -218,22 +232,24 @@ inline hazard_borrowed hazard_borrow_inline(const std::atomic<const void*>& src,
   return hazard_borrow_slow(src, named_mark);
 }
 
-// A short hold's end: the mark's release store.
-inline void hazard_end_short_inline(hazard_hold hold) noexcept {
-  reinterpret_cast<std::atomic<std::uint32_t>*>(hold)->store(0, std::memory_order_release);
+// A short hold's end, on node: the key's release store gives the slot's
+// name back.
+inline void hazard_end_short_inline(hazard_hold hold, const void* node) noexcept {
+  reinterpret_cast<std::atomic<std::uintptr_t>*>(hold)->store(reinterpret_cast<std::uintptr_t>(node),
+                                                               std::memory_order_release);
 }
 
 // End a hold. sticky (borrow): the name stays for the next borrow. Not
 // sticky (load, compare-and-swap): a name this hold published is taken back
 // once no other hold reads through the slot.
-inline void hazard_end_inline(hazard_hold hold, bool sticky) noexcept {
-  // A short hold, ended on any thread: nobody else writes the mark while it
-  // is set, and it published nothing to take back.
-  if (WEFT_LIKELY((hold & hazard_short) != 0)) {
-    hazard_end_short_inline(hold);
+inline void hazard_end_inline(const hazard_borrowed& h, bool sticky) noexcept {
+  // A short hold, ended on any thread: nobody else writes the key while the
+  // hold is taken, and it published nothing to take back.
+  if (WEFT_LIKELY((h.hold & hazard_short) != 0)) {
+    hazard_end_short_inline(h.hold, h.node);
     return;
   }
-  if (hold != 0) hazard_end_slow(hold, sticky);
+  if (h.hold != 0) hazard_end_slow(h.hold, h.node, sticky);
 }
 
 // The snapshot hold (atomic_value::load): a primary hold of src's current
@@ -265,7 +281,7 @@ void hazard_let_go(const void* p, hazard_hold ended) noexcept;
 // edge that matters, every read of a node before its free, is stated on the
 // node's address instead.
 hazard_borrowed hazard_borrow_tsan(const std::atomic<const void*>& src, std::atomic<bool>* named_mark) noexcept;
-void hazard_end_tsan(hazard_hold hold, bool sticky) noexcept;
+void hazard_end_tsan(const hazard_borrowed& h, bool sticky) noexcept;
 hazard_borrowed hazard_snapshot_tsan(const std::atomic<const void*>& src) noexcept;
 #endif
 
@@ -278,12 +294,13 @@ inline hazard_borrowed hazard_borrow(const std::atomic<const void*>& src,
 #endif
 }
 
-// End a short, sticky hold (every snapshot hold), with no test of its kind.
-inline void hazard_end_short(hazard_hold hold) noexcept {
+// End a short, sticky hold on node (every snapshot hold), with no test of
+// its kind.
+inline void hazard_end_short(hazard_hold hold, const void* node) noexcept {
 #if WEFT_TSAN
-  hazard_end_tsan(hold, /*sticky=*/true);
+  hazard_end_tsan({node, hold}, /*sticky=*/true);
 #else
-  hazard_end_short_inline(hold);
+  hazard_end_short_inline(hold, node);
 #endif
 }
 
@@ -295,11 +312,11 @@ inline hazard_borrowed hazard_snapshot(const std::atomic<const void*>& src) noex
 #endif
 }
 
-inline void hazard_end(hazard_hold hold, bool sticky) noexcept {
+inline void hazard_end(const hazard_borrowed& h, bool sticky) noexcept {
 #if WEFT_TSAN
-  hazard_end_tsan(hold, sticky);
+  hazard_end_tsan(h, sticky);
 #else
-  hazard_end_inline(hold, sticky);
+  hazard_end_inline(h, sticky);
 #endif
 }
 
