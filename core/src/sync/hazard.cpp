@@ -7,9 +7,9 @@
 //  - a record's slots and own counts change only in the thread that owns it
 //    (owned is true), and so does a key, except while its primary hold is
 //    taken: then only the thread that ends that hold writes it (giving the
-//    slot's name back); a key whose hold is free always equals its slot; ownership passes from an exiting thread,
-//    or from a finished spare borrow, to whichever thread claims the record
-//    next;
+//    slot's name back); a key whose hold is free always equals its slot;
+//  - ownership passes from an exiting thread, or from a finished spare
+//    borrow, to whichever thread claims the record next;
 //  - g_retired_lock guards g_retired, the nodes unlinked while some slot
 //    named them; every hazard_retire rescans them, so each is freed by the
 //    first retire after its last reader lets go.
