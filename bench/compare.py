@@ -50,6 +50,14 @@ SUITES = ["weft", "go", "boost_fiber", "threads"]
 LABEL = {"weft": "weft", "go": "Go", "boost_fiber": "Boost.Fiber", "threads": "threads"}
 
 TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+# A Google Benchmark JSON entry's own fields; any other number is a counter
+# (rss_per_g has a table of its own).
+GBENCH_FIELDS = {"family_index", "per_family_instance_index", "repetitions", "repetition_index",
+                 "threads", "iterations", "real_time", "cpu_time", "bytes_per_second",
+                 "items_per_second", "rss_per_g"}
+# Go metrics that are not the benchmark's own counters (rss_bytes/g and
+# cpu-ns/op have tables of their own).
+GO_FIELDS = {"ns/op", "cpu-ns/op", "rss_bytes/g", "B/op", "allocs/op", "MB/s"}
 GBENCH_NAME = re.compile(r"^BM_(?P<name>[A-Za-z0-9_]+)/procs:(?P<procs>\d+)(?:/|$)")
 GO_LINE = re.compile(r"^Benchmark(?P<name>[^\s-]+)(?:-(?P<procs>\d+))?\s+(?P<n>\d+)\s+(?P<rest>.+)$")
 
@@ -89,10 +97,12 @@ class Suite:
         raise NotImplementedError
 
     def parse(self, raw_path):
-        """[(bench, procs, ns_per_op, rss_per_g or None, cpu_ns_per_op or None)] from one
-        run's output. cpu_ns_per_op is the process's CPU time (all threads) per op, for
-        the benchmarks that measure it (weft's: MeasureProcessCPUTime; Go's: the
-        cpu-ns/op metric)."""
+        """[(bench, procs, ns_per_op, rss_per_g or None, cpu_ns_per_op or None,
+        counters)] from one run's output. cpu_ns_per_op is the process's CPU time (all
+        threads) per op, for the benchmarks that measure it (weft's:
+        MeasureProcessCPUTime; Go's: the cpu-ns/op metric). counters: the benchmark's
+        own other figures by name (weft's state.counters, Go's ReportMetric), such as
+        how many writes a reader benchmark's writer got in per op."""
         raise NotImplementedError
 
 
@@ -132,7 +142,10 @@ class GbenchSuite(Suite):
             # Only a process-wide CPU time compares with Go's cpu-ns/op (by default
             # Google Benchmark measures the timing thread's alone).
             cpu = e["cpu_time"] * unit if "/process_time" in e["name"] else None
-            rows.append((m["name"], int(m["procs"]), ns, e.get("rss_per_g"), cpu))
+            counters = {k: float(v) for k, v in e.items()
+                        if k not in GBENCH_FIELDS and isinstance(v, (int, float))
+                        and not isinstance(v, bool)}
+            rows.append((m["name"], int(m["procs"]), ns, e.get("rss_per_g"), cpu, counters))
         return rows
 
 
@@ -188,8 +201,9 @@ class GoSuite(Suite):
             if "ns/op" not in metrics:
                 continue
             procs = int(m["procs"]) if m["procs"] else 1
+            counters = {k: v for k, v in metrics.items() if k not in GO_FIELDS}
             rows.append((m["name"], procs, metrics["ns/op"], metrics.get("rss_bytes/g"),
-                         metrics.get("cpu-ns/op")))
+                         metrics.get("cpu-ns/op"), counters))
         return rows
 
 
@@ -334,6 +348,14 @@ def fmt_ns(x):
     return f"{x:.2f}"
 
 
+def fmt_count(x):
+    if x is None:
+        return "—"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
 def fmt_bytes(x):
     return "—" if x is None else f"{x:,.0f}"
 
@@ -459,7 +481,25 @@ def build_tables(results, benches, suites, args, timeouts):
                     cells.append(fmt_ratio(weft_m, median(row[key])))
             lines.append("| " + " | ".join(cells) + " |")
     cpu_table = "\n".join(lines) if any_cpu else ""
-    return time_table, mem_table, cpu_table
+
+    # Each side's own counters: what a time cannot say, e.g. how many writes
+    # the writer of a reader benchmark got in per op (weft and Go may do
+    # different amounts of work in the same benchmark).
+    cnt_cols = [k for k in ("weft", "go") if k in present]
+    lines = ["| benchmark | procs | counter | " + " | ".join(LABEL[k] for k in cnt_cols) + " |",
+             "|" + "|".join(["---", "--:", "---"] + ["--:"] * len(cnt_cols)) + "|"]
+    any_cnt = False
+    for bench in benches:
+        for procs in args.procs:
+            per_key = {k: results.get((k, bench, procs), {}).get("counters", {}) for k in cnt_cols}
+            names = sorted(set().union(*per_key.values()))
+            for c in names:
+                any_cnt = True
+                cells = [bench, str(procs), c]
+                cells += [fmt_cell(per_key[k].get(c, []), fmt_count) for k in cnt_cols]
+                lines.append("| " + " | ".join(cells) + " |")
+    counter_table = "\n".join(lines) if any_cnt else ""
+    return time_table, mem_table, cpu_table, counter_table
 
 
 def merge_gbench(json_paths, reps, out_path):
@@ -691,13 +731,16 @@ def main(argv):
             timeouts.setdefault((s.key, bench, procs), 0)
             timeouts[(s.key, bench, procs)] += 1
             continue
-        for name, p, ns, rss, cpu in rows:
-            slot = results.setdefault((s.key, name, p), {"ns": [], "rss": [], "cpu": []})
+        for name, p, ns, rss, cpu, counters in rows:
+            slot = results.setdefault((s.key, name, p),
+                                      {"ns": [], "rss": [], "cpu": [], "counters": {}})
             slot["ns"].append(ns)
             if rss is not None:
                 slot["rss"].append(rss)
             if cpu is not None:
                 slot["cpu"].append(cpu)
+            for c, v in counters.items():
+                slot["counters"].setdefault(c, []).append(v)
         if s.kind == "gbench":
             gbench_jsons[s.key].append((r, raw))
         else:
@@ -712,7 +755,8 @@ def main(argv):
         # benchstat-ready: every repetition's lines, one file.
         (out_dir / "go.txt").write_text("".join(go_texts))
 
-    time_table, mem_table, cpu_table = build_tables(results, benches, suites, args, timeouts)
+    time_table, mem_table, cpu_table, counter_table = build_tables(results, benches, suites,
+                                                                  args, timeouts)
     settings = (f"{args.repetitions} repetitions, order {args.order} per {args.granularity}, "
                 f"{args.time}s per run; cell = median ±half the min–max range")
     machine = (f"{info.get('cpu', '?')}, {info.get('cpus')} CPUs, Linux {info.get('kernel')}, "
@@ -735,6 +779,12 @@ def main(argv):
     if mem_table:
         md += ["## Resident memory per blocked goroutine (bytes; cold batch, fresh process)",
                "", mem_table, ""]
+    if counter_table:
+        md += ["## Counters (each benchmark's own figures, median ±half the min–max range; "
+               "— where that side reports none)", "",
+               "Read these beside the times: where a counter differs (say writes/op in "
+               "RWMutexRead), the two sides did different amounts of work per op.", "",
+               counter_table, ""]
 
     if "weft" in merged and "boost_fiber" in merged and merged["weft"] and merged["boost_fiber"]:
         try:
@@ -758,7 +808,7 @@ def main(argv):
     summary = {"settings": vars(args), "machine": info, "elapsed_s": elapsed, "runs": run_log,
                "results": [{"suite": k[0], "benchmark": k[1], "procs": k[2],
                             "ns_per_op": v["ns"], "rss_per_g": v["rss"],
-                            "cpu_ns_per_op": v["cpu"],
+                            "cpu_ns_per_op": v["cpu"], "counters": v.get("counters", {}),
                             "median_ns_per_op": median(v["ns"]),
                             "median_cpu_ns_per_op": median(v["cpu"]),
                             "median_rss_per_g": median(v["rss"])}
