@@ -27,9 +27,10 @@
 // its token (seq_cst) and then looks at nwait again; so either the acquirer
 // sees the token or the releaser sees the waiter. A releaser that sees
 // nwait != 0 takes the lock: a waiter queued before is in the queue, one that
-// comes after sees, under the lock, the tokens added to the count. The waiter parks with the root lock held and the lock is
-// released only once it is off its stack (kernel protocol), so a releaser,
-// which dequeues under that lock, readies only parked goroutines.
+// comes after sees, under the lock, the tokens added to the count. The waiter
+// parks with the root lock held and the lock is released only once it is off
+// its stack (kernel protocol), so a releaser, which dequeues under that lock,
+// readies only parked goroutines.
 //
 // Each root's lock also guards cond's notify list (cond.cpp): its waiters use
 // the same queue, keyed by the cond, and carry a ticket.
